@@ -1,0 +1,3 @@
+"""AgentTrace: the product's entry points (CLI, settings, process wiring)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,118 @@
+"""The ASGI apps of ``serve``, ``ingest`` and ``api``, and the worker's run loop.
+
+Each process is the same parts in a different combination: ``serve`` is all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import structlog
+from fastapi import FastAPI
+
+from agenttrace import __version__, health
+from agenttrace.runtime import Runtime, open_runtime
+from agenttrace.settings import Settings
+from ingest.auth import ApiKeyResolver
+from ingest.routes import IngestService, install_error_handlers
+from ingest.routes import router as ingest_router
+from messaging import topics
+from rest.traces import router as traces_router
+from storage.migrate import upgrade_async
+from storage.projects import count_projects, create_project
+from workers.storage_worker import StorageWorker
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_PROJECT = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class Roles:
+    ingest: bool = False
+    query: bool = False
+    worker: bool = False
+    migrate: bool = False
+    bootstrap_project: bool = False
+
+
+def storage_worker(runtime: Runtime) -> StorageWorker:
+    settings = runtime.settings
+    return StorageWorker(
+        engine=runtime.engine,
+        bus=runtime.bus,
+        consumer=runtime.bus.consumer(topics.SPANS, settings.kafka_consumer_group),
+        live=runtime.live,
+        batch_max_messages=settings.worker_batch_max_messages,
+        batch_max_wait_ms=settings.worker_batch_max_wait_ms,
+    )
+
+
+async def _bootstrap_default_project(runtime: Runtime) -> None:
+    """On the very first start, a project to send to, and its key, printed once."""
+    if await count_projects(runtime.engine) > 0:
+        return
+    project = await create_project(runtime.engine, DEFAULT_PROJECT)
+    s = runtime.settings
+    base = f"http://{s.host}:{s.port}"
+    print(
+        f"\nCreated project '{project.name}'. Its API key (shown once, keep it):\n\n"
+        f"    {project.api_key}\n\n"
+        f"Send OpenTelemetry traces to it:\n\n"
+        f"    export OTEL_EXPORTER_OTLP_TRACES_ENDPOINT={base}/v1/traces\n"
+        f'    export OTEL_EXPORTER_OTLP_TRACES_HEADERS="Authorization=Bearer {project.api_key}"\n',
+        flush=True,
+    )
+
+
+def build_app(settings: Settings, database_url: str, roles: Roles) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if roles.migrate:
+            await upgrade_async(database_url)
+        async with open_runtime(settings, database_url) as runtime:
+            app.state.engine = runtime.engine
+            app.state.bus = runtime.bus
+            app.state.live = runtime.live
+            app.state.ingest = IngestService(settings, runtime.bus, ApiKeyResolver(runtime.engine))
+            if roles.bootstrap_project:
+                await _bootstrap_default_project(runtime)
+            stopping = asyncio.Event()
+            worker_task = (
+                asyncio.create_task(storage_worker(runtime).run(stopping), name="storage-worker")
+                if roles.worker
+                else None
+            )
+            try:
+                yield
+            finally:
+                stopping.set()
+                if worker_task is not None:
+                    await worker_task
+
+    app = FastAPI(title="AgentTrace", version=__version__, lifespan=lifespan)
+    install_error_handlers(app, settings)
+    app.include_router(health.router)
+    if roles.ingest:
+        app.include_router(ingest_router)
+    if roles.query:
+        app.include_router(traces_router)
+    return app
+
+
+async def run_worker(settings: Settings, database_url: str) -> None:
+    """``agenttrace worker``: consumes until SIGINT or SIGTERM, finishing its batch."""
+    import signal
+
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    async with open_runtime(settings, database_url) as runtime:
+        print(f"agenttrace worker consuming '{topics.SPANS}' as group "
+              f"'{settings.kafka_consumer_group}'", file=sys.stderr, flush=True)
+        await storage_worker(runtime).run(stopping)

@@ -1,0 +1,129 @@
+"""The ``agenttrace`` command. It only wires settings to the parts; the work is elsewhere."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+import orjson
+import uvicorn
+
+from agenttrace.apps import Roles, build_app, run_worker
+from agenttrace.logs import configure_logging
+from agenttrace.settings import Settings
+from storage.database import create_engine, database_url
+from storage.migrate import upgrade
+from storage.projects import ProjectExists, create_project
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="agenttrace", description="Tracing and analytics for LLM agents.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_server_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+        p.add_argument("--port", type=int, help="port to listen on (default 8000)")
+        p.add_argument("--data-dir", help="where embedded data lives (default ~/.agenttrace)")
+
+    with_server_flags(commands.add_parser("serve", help="everything in one process, embedded defaults"))
+    with_server_flags(commands.add_parser("ingest", help="the stateless ingest service (needs Kafka)"))
+    with_server_flags(commands.add_parser("api", help="the query API and dashboard"))
+    commands.add_parser("worker", help="the storage worker (a Kafka consumer group member)").add_argument(
+        "--data-dir"
+    )
+    commands.add_parser("migrate", help="bring the database schema up to date").add_argument("--data-dir")
+    project = commands.add_parser("project", help="manage projects").add_subparsers(
+        dest="project_command", required=True
+    )
+    create = project.add_parser("create", help="create a project and print its API key once")
+    create.add_argument("name")
+    create.add_argument("--json", action="store_true", help='print {"id", "name", "api_key"}')
+    create.add_argument("--data-dir")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {
+        key: value
+        for key in ("host", "port", "data_dir")
+        if (value := getattr(args, key, None)) is not None
+    }
+    return Settings(**overrides)
+
+
+def _serve(settings: Settings, roles: Roles, name: str) -> None:
+    with database_url(settings) as url:
+        where = (
+            f"data in {settings.resolved_data_dir}"
+            if settings.database_url is None
+            else "database from AGENTTRACE_DATABASE_URL"
+        )
+        queue = "embedded queue" if settings.embedded_mode else f"Kafka at {settings.kafka_bootstrap_servers}"
+        print(
+            f"agenttrace {name} listening on http://{settings.host}:{settings.port} ({where}; {queue})",
+            file=sys.stderr,
+            flush=True,
+        )
+        uvicorn.run(
+            build_app(settings, url, roles),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+
+
+def _require_kafka(settings: Settings, name: str) -> None:
+    if settings.kafka_bootstrap_servers is None or settings.database_url is None:
+        sys.exit(
+            f"agenttrace {name} runs against real services: set AGENTTRACE_KAFKA_BOOTSTRAP_SERVERS"
+            " and AGENTTRACE_DATABASE_URL (or use 'agenttrace serve' on one machine)"
+        )
+
+
+async def _create_project(settings: Settings, url: str, name: str) -> Any:
+    engine = create_engine(url, pool_size=1)
+    try:
+        return await create_project(engine, name)
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)
+    if args.command == "serve":
+        roles = Roles(ingest=True, query=True, worker=True, migrate=True, bootstrap_project=True)
+        _serve(settings, roles, "serve")
+    elif args.command == "ingest":
+        _require_kafka(settings, "ingest")
+        _serve(settings, Roles(ingest=True), "ingest")
+    elif args.command == "api":
+        _serve(settings, Roles(query=True), "api")
+    elif args.command == "worker":
+        _require_kafka(settings, "worker")
+        with database_url(settings) as url:
+            asyncio.run(run_worker(settings, url))
+    elif args.command == "migrate":
+        with database_url(settings) as url:
+            upgrade(url)
+        print("database schema is up to date", file=sys.stderr)
+    elif args.command == "project":
+        with database_url(settings) as url:
+            upgrade(url)
+            try:
+                project = asyncio.run(_create_project(settings, url, args.name))
+            except ProjectExists as exc:
+                sys.exit(f"error: {exc}")
+        if args.json:
+            print(orjson.dumps({"id": str(project.id), "name": project.name, "api_key": project.api_key}).decode())
+        else:
+            print(f"Created project '{project.name}' ({project.id}).\nAPI key (shown once): {project.api_key}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Builds the shared parts of a process from its settings: the database engine, the bus
+and the live fan-out. This is the one place that chooses embedded or real services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from agenttrace.settings import Settings
+from messaging.bus import Bus, BusUnavailable
+from messaging.embedded_bus import EmbeddedBus
+from messaging.kafka_bus import KafkaBus
+from messaging.live_events import LiveEvents
+from storage.database import create_engine
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    bus: Bus
+    live: LiveEvents
+
+
+def make_bus(settings: Settings, engine: AsyncEngine) -> Bus:
+    if settings.kafka_bootstrap_servers is None:
+        return EmbeddedBus(engine)
+    return KafkaBus(
+        settings.kafka_bootstrap_servers,
+        partitions=settings.kafka_partitions,
+        replication_factor=settings.kafka_replication_factor,
+        compression=settings.kafka_compression,
+        linger_ms=settings.kafka_linger_ms,
+        publish_timeout_s=settings.publish_timeout_s,
+    )
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings, database_url: str, *, need_bus: bool = True, need_live: bool = True
+) -> AsyncIterator[Runtime]:
+    engine = create_engine(database_url, pool_size=settings.db_pool_size)
+    bus = make_bus(settings, engine)
+    live = LiveEvents(settings.redis_url)
+    try:
+        if need_live:
+            await live.start()
+        if need_bus:
+            try:
+                await bus.start()
+            except BusUnavailable as exc:
+                # Ingest answers 503 and workers retry until the bus is back; no restart needed.
+                log.warning("bus.unavailable_at_start", error=str(exc))
+        yield Runtime(settings, engine, bus, live)
+    finally:
+        if need_bus:
+            await bus.stop()
+        if need_live:
+            await live.stop()
+        await engine.dispose()

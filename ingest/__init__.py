@@ -1,0 +1,1 @@
+"""HTTP in: decode OTLP and native JSON, normalise, publish to the bus."""

@@ -1,0 +1,169 @@
+"""The bus on Apache Kafka (aiokafka): idempotent producer with acks=all, manual commits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from messaging import topics
+from messaging.bus import BusConsumer, BusUnavailable, OutgoingMessage, ReceivedMessage
+
+log = structlog.get_logger(__name__)
+
+
+class KafkaBus:
+    """Publishes with ``enable_idempotence`` (acks=all) and a short linger for batching.
+
+    The producer is (re)started lazily: an ingest process that starts while Kafka is down
+    answers 503 until Kafka is back, then recovers without a restart.
+    """
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        partitions: int,
+        replication_factor: int,
+        compression: str,
+        linger_ms: int,
+        publish_timeout_s: float,
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        self._partitions = partitions
+        self._replication = replication_factor
+        self._compression = None if compression == "none" else compression
+        self._linger_ms = linger_ms
+        self._publish_timeout_s = publish_timeout_s
+        self._producer: AIOKafkaProducer | None = None
+        self._topics_ready = False
+        self._start_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        await self._ensure_topics()
+        await self._ensure_producer()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def _ensure_topics(self) -> None:
+        if self._topics_ready:
+            return
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [
+                NewTopic(name, self._partitions, self._replication)
+                for name in topics.ALL
+                if name not in existing
+            ]
+            if missing:
+                try:
+                    await admin.create_topics(missing)
+                except TopicAlreadyExistsError:
+                    pass  # another process created them first
+                log.info("kafka.topics_created", topics=[t.name for t in missing])
+            self._topics_ready = True
+        except KafkaError as exc:
+            raise BusUnavailable(f"cannot reach Kafka at {self._bootstrap}: {exc}") from exc
+        finally:
+            await admin.close()
+
+    async def _ensure_producer(self) -> AIOKafkaProducer:
+        if self._producer is not None:
+            return self._producer
+        async with self._start_lock:
+            if self._producer is None:
+                await self._ensure_topics()
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self._bootstrap,
+                    enable_idempotence=True,
+                    acks="all",
+                    compression_type=self._compression,
+                    linger_ms=self._linger_ms,
+                    max_request_size=16 * 1024 * 1024,
+                    request_timeout_ms=int(self._publish_timeout_s * 1000),
+                )
+                try:
+                    await producer.start()
+                except KafkaError as exc:
+                    await producer.stop()
+                    raise BusUnavailable(f"cannot reach Kafka: {exc}") from exc
+                self._producer = producer
+            return self._producer
+
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        producer = await self._ensure_producer()
+        try:
+            futures = [
+                await producer.send(
+                    m.topic, m.value, key=m.key, headers=[(k, v) for k, v in m.headers]
+                )
+                for m in messages
+            ]
+            async with asyncio.timeout(self._publish_timeout_s):
+                await asyncio.gather(*futures)
+        except (KafkaError, TimeoutError) as exc:
+            raise BusUnavailable(f"Kafka did not acknowledge: {exc!r}") from exc
+
+    def consumer(self, topic: str, group: str) -> BusConsumer:
+        return KafkaConsumer(self._bootstrap, topic, group)
+
+    async def ping(self) -> bool:
+        try:
+            producer = await self._ensure_producer()
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout=2)
+        except (BusUnavailable, KafkaError, TimeoutError):
+            return False
+        return True
+
+
+class KafkaConsumer:
+    """A consumer-group member with manual commits (offsets only after the DB commit)."""
+
+    def __init__(self, bootstrap_servers: str, topic: str, group: str) -> None:
+        self._consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap_servers,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_partition_fetch_bytes=16 * 1024 * 1024,
+        )
+
+    async def start(self) -> None:
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def fetch(self, max_messages: int, timeout_ms: int) -> list[ReceivedMessage]:
+        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_messages)
+        return [
+            ReceivedMessage(
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                key=record.key,
+                value=record.value,
+                headers=tuple(record.headers),
+            )
+            for records in batches.values()
+            for record in records
+        ]
+
+    async def commit(self, messages: Sequence[ReceivedMessage]) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for m in messages:
+            tp = TopicPartition(m.topic, m.partition)
+            offsets[tp] = max(offsets.get(tp, 0), m.offset + 1)
+        if offsets:
+            await self._consumer.commit(offsets)

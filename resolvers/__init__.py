@@ -1,0 +1,1 @@
+"""Query builders: one SQL path per question, shared by GraphQL resolvers and REST routes."""

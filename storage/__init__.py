@@ -1,0 +1,1 @@
+"""PostgreSQL: tables, migrations, the engine, and the embedded server."""

@@ -1,0 +1,144 @@
+"""The database tables (SQLModel). Migrations in storage/migrations create them.
+
+Ids: OTel trace ids (16 bytes) are stored as UUID and span ids (8 bytes) as BIGINT, both
+bit-exact (see storage/otel_ids.py). Every key starts with ``project_id`` so that one
+project can never touch another's rows, even with the same OTel ids. There is no foreign
+key between spans and traces or between a span and its parent: a child may arrive first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Double, Index, LargeBinary, Text, func, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlmodel import Field, SQLModel
+
+
+def _now_column() -> Any:
+    return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "projects"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    created_at: datetime | None = Field(default=None, sa_column=_now_column())
+
+
+class ApiKey(SQLModel, table=True):
+    """A project API key. Only a SHA-256 of the secret is kept: keys are 256-bit random,
+    so a slow hash adds nothing but latency on every ingest request."""
+
+    __tablename__ = "api_keys"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    project_id: uuid.UUID = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
+    prefix: str = Field(sa_column=Column(Text, nullable=False))
+    key_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False, unique=True))
+    scopes: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now_column())
+    expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class Trace(SQLModel, table=True):
+    """One trace with aggregates the storage worker recomputes from its spans."""
+
+    __tablename__ = "traces"
+    __table_args__ = (
+        Index("ix_traces_project_start", "project_id", text("start_time DESC"), "trace_id"),
+        Index("ix_traces_project_status", "project_id", "status"),
+        Index("ix_traces_project_user", "project_id", "user_id"),
+        Index("ix_traces_project_session", "project_id", "session_id"),
+        Index("ix_traces_tags", "tags", postgresql_using="gin"),
+    )
+
+    project_id: uuid.UUID = Field(primary_key=True)
+    trace_id: uuid.UUID = Field(primary_key=True)
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(sa_column=Column(Text, nullable=False))
+    start_time: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    end_time: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    duration_ms: float | None = Field(default=None, sa_column=Column(Double))
+    root_span_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    span_count: int = Field(default=0)
+    error_count: int = Field(default=0)
+    input_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    output_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    total_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    cost: float = Field(default=0.0, sa_column=Column(Double, nullable=False))
+    user_id: str | None = Field(default=None, sa_column=Column(Text))
+    session_id: str | None = Field(default=None, sa_column=Column(Text))
+    environment: str | None = Field(default=None, sa_column=Column(Text))
+    tags: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    metadata_: dict[str, Any] = Field(sa_column=Column("metadata", JSONB, nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now_column())
+    updated_at: datetime | None = Field(default=None, sa_column=_now_column())
+
+
+class Span(SQLModel, table=True):
+    __tablename__ = "spans"
+    __table_args__ = (
+        Index("ix_spans_project_start", "project_id", "start_time"),
+        Index("ix_spans_project_kind", "project_id", "kind", "start_time"),
+        Index("ix_spans_project_model", "project_id", "model", postgresql_where=text("model IS NOT NULL")),
+        Index("ix_spans_project_errors", "project_id", "start_time", postgresql_where=text("status = 'ERROR'")),
+    )
+
+    project_id: uuid.UUID = Field(primary_key=True)
+    trace_id: uuid.UUID = Field(primary_key=True)
+    span_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    parent_span_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(sa_column=Column(Text, nullable=False))
+    status_message: str | None = Field(default=None, sa_column=Column(Text))
+    start_time: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    end_time: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    model: str | None = Field(default=None, sa_column=Column(Text))
+    input_tokens: int | None = Field(default=None, sa_column=Column(BigInteger))
+    output_tokens: int | None = Field(default=None, sa_column=Column(BigInteger))
+    total_tokens: int | None = Field(default=None, sa_column=Column(BigInteger))
+    cost: float | None = Field(default=None, sa_column=Column(Double))
+    input: Any = Field(default=None, sa_column=Column(JSONB))
+    output: Any = Field(default=None, sa_column=Column(JSONB))
+    attributes: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    resource: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    events: list[Any] = Field(sa_column=Column(JSONB, nullable=False))
+    error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    user_id: str | None = Field(default=None, sa_column=Column(Text))
+    session_id: str | None = Field(default=None, sa_column=Column(Text))
+    environment: str | None = Field(default=None, sa_column=Column(Text))
+    tags: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    metadata_: dict[str, Any] = Field(sa_column=Column("metadata", JSONB, nullable=False))
+    updated_at: datetime | None = Field(default=None, sa_column=_now_column())
+
+
+class BusMessage(SQLModel, table=True):
+    """The embedded bus's log (used only by ``serve`` without Kafka): a publish is
+    acknowledged once its row is committed, so an acknowledged span survives a crash."""
+
+    __tablename__ = "bus_messages"
+    __table_args__ = (Index("ix_bus_messages_topic_id", "topic", "id"),)
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    topic: str = Field(sa_column=Column(Text, nullable=False))
+    key: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    headers: dict[str, str] = Field(sa_column=Column(JSONB, nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now_column())
+
+
+class BusOffset(SQLModel, table=True):
+    """The embedded bus's committed position per consumer group and topic."""
+
+    __tablename__ = "bus_offsets"
+
+    group_name: str = Field(sa_column=Column(Text, primary_key=True))
+    topic: str = Field(sa_column=Column(Text, primary_key=True))
+    committed_id: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -1,0 +1,1 @@
+"""Bus consumers: the storage worker (and, later, analytics rollups)."""

@@ -1,0 +1,215 @@
+"""The storage worker: bus ``agent-traces`` → PostgreSQL → live events and ``trace-events``.
+
+Per batch: decode; store every good span in one transaction; dead-letter what can never
+be stored; produce ``trace-events``; and only then commit the bus offsets. A crash at any
+point replays the batch, which the idempotent upsert makes harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import orjson
+import structlog
+from aiokafka.errors import KafkaError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
+
+from messaging import span_batch, topics
+from messaging.bus import Bus, BusConsumer, BusUnavailable, OutgoingMessage, ReceivedMessage
+from messaging.live_events import LiveEvents, project_channel
+from storage.otel_ids import span_id_to_hex, trace_id_to_hex
+from workers.span_rows import InvalidSpan, SpanRow, merge_duplicates, to_row
+from workers.span_store import StoredTrace, store_spans
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+DLQ_REASON_HEADER = "x-dlq-reason"
+
+
+@dataclass(slots=True)
+class _Decoded:
+    message: ReceivedMessage
+    rows: list[SpanRow] = field(default_factory=list)
+    dead_reason: str | None = None
+
+
+def _decode(message: ReceivedMessage) -> _Decoded:
+    try:
+        batch = span_batch.decode(message.value)
+        project_id = uuid.UUID(batch["project_id"])
+        return _Decoded(message, [to_row(project_id, record) for record in batch["spans"]])
+    except (span_batch.UndecodableBatch, InvalidSpan, ValueError) as exc:
+        return _Decoded(message, dead_reason=str(exc) or type(exc).__name__)
+
+
+def _is_poison(exc: BaseException) -> bool:
+    """Errors that retrying can never fix: the data itself is refused."""
+    return isinstance(exc, DataError | IntegrityError)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, DBAPIError | OSError | BusUnavailable | KafkaError) and not _is_poison(exc)
+
+
+class StorageWorker:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        bus: Bus,
+        consumer: BusConsumer,
+        live: LiveEvents,
+        batch_max_messages: int,
+        batch_max_wait_ms: int,
+    ) -> None:
+        self._engine = engine
+        self._bus = bus
+        self._consumer = consumer
+        self._live = live
+        self._max_messages = batch_max_messages
+        self._max_wait_ms = batch_max_wait_ms
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Consumes until ``stopping`` is set; finishes the batch in hand first."""
+        await self._retrying(self._consumer.start)
+        log.info("worker.started")
+        try:
+            while not stopping.is_set():
+                messages = await self._consumer.fetch(self._max_messages, self._max_wait_ms)
+                if messages:
+                    await self.process(messages)
+        finally:
+            await self._consumer.stop()
+            log.info("worker.stopped")
+
+    async def process(self, messages: Sequence[ReceivedMessage]) -> None:
+        decoded = [_decode(m) for m in messages]
+        stored = await self._retrying(lambda: self._store(decoded))
+        dead = [d for d in decoded if d.dead_reason is not None]
+        if dead:
+            await self._retrying(lambda: self._dead_letter(dead))
+        if stored:
+            await self._retrying(lambda: self._bus.publish(_trace_events(stored)))
+        try:
+            await self._consumer.commit(messages)
+        except Exception as exc:  # noqa: BLE001
+            # A rebalance took the partitions away: the new owner replays the batch, and
+            # the idempotent upsert makes that harmless.
+            log.warning("worker.commit_failed", error=repr(exc))
+        await self._publish_live(stored, decoded)
+
+    async def _retrying(self, action: Callable[[], Awaitable[T]]) -> T:
+        """Retries transient failures (database or bus down) until they pass: nothing is
+        committed meanwhile, so nothing acknowledged is skipped."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(_is_transient),
+            wait=wait_exponential(multiplier=0.2, max=5),
+            before_sleep=lambda state: log.warning(
+                "worker.retrying", error=repr(state.outcome.exception() if state.outcome else None)
+            ),
+        ):
+            with attempt:
+                return await action()
+        raise AssertionError("unreachable: tenacity retries until success")
+
+    async def _store(self, decoded: list[_Decoded]) -> list[StoredTrace]:
+        good = [d for d in decoded if d.dead_reason is None]
+        try:
+            async with self._engine.begin() as conn:
+                return await store_spans(conn, merge_duplicates([r for d in good for r in d.rows]))
+        except DBAPIError as exc:
+            if not _is_poison(exc):
+                raise
+        # Some message's data is refused: store message by message to find it.
+        stored: list[StoredTrace] = []
+        for d in good:
+            try:
+                async with self._engine.begin() as conn:
+                    stored += await store_spans(conn, merge_duplicates(d.rows))
+            except DBAPIError as exc:
+                if not _is_poison(exc):
+                    raise
+                d.dead_reason = f"refused by the database: {exc.orig!r}"
+        return stored
+
+    async def _dead_letter(self, dead: list[_Decoded]) -> None:
+        for d in dead:
+            log.warning(
+                "worker.dead_letter",
+                partition=d.message.partition,
+                offset=d.message.offset,
+                reason=d.dead_reason,
+            )
+        await self._bus.publish(
+            [
+                OutgoingMessage(
+                    topic=topics.DEAD_LETTERS,
+                    key=d.message.key or b"",
+                    value=d.message.value,
+                    headers=(
+                        *d.message.headers,
+                        (DLQ_REASON_HEADER, (d.dead_reason or "").encode()),
+                        ("x-dlq-source", f"{d.message.topic}/{d.message.partition}/{d.message.offset}".encode()),
+                    ),
+                )
+                for d in dead
+            ]
+        )
+
+    async def _publish_live(self, stored: list[StoredTrace], decoded: list[_Decoded]) -> None:
+        """Live events are a view, not a record: a failure here is logged, never retried."""
+        spans_by_trace: dict[tuple[uuid.UUID, uuid.UUID], list[dict[str, object]]] = {}
+        for d in decoded:
+            if d.dead_reason is None:
+                for r in d.rows:
+                    spans_by_trace.setdefault((r.project_id, r.trace_id), []).append(
+                        {
+                            "span_id": span_id_to_hex(r.span_id),
+                            "name": r.name,
+                            "kind": r.kind,
+                            "status": r.status,
+                            "ended": r.end_time is not None,
+                        }
+                    )
+        for trace in stored:
+            event = _trace_event(trace) | {
+                "spans": spans_by_trace.get((trace.project_id, trace.trace_id), [])
+            }
+            try:
+                await self._live.publish(project_channel(trace.project_id), event)
+            except Exception as exc:  # noqa: BLE001  any fan-out failure must not stop storage
+                log.warning("worker.live_publish_failed", error=repr(exc))
+                return
+
+
+def _trace_event(trace: StoredTrace) -> dict[str, object]:
+    return {
+        "type": "trace.updated",
+        "project_id": str(trace.project_id),
+        "trace_id": trace_id_to_hex(trace.trace_id),
+        "name": trace.name,
+        "status": trace.status,
+        "span_count": trace.span_count,
+        "error_count": trace.error_count,
+        "duration_ms": trace.duration_ms,
+        "total_tokens": trace.total_tokens,
+        "cost": trace.cost,
+    }
+
+
+def _trace_events(stored: list[StoredTrace]) -> list[OutgoingMessage]:
+    return [
+        OutgoingMessage(
+            topic=topics.TRACE_EVENTS,
+            key=span_batch.message_key(t.project_id, trace_id_to_hex(t.trace_id)),
+            value=orjson.dumps(_trace_event(t)),
+        )
+        for t in stored
+    ]
