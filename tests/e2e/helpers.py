@@ -1,0 +1,62 @@
+"""Small helpers for talking to a running AgentTrace in end-to-end tests."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from tests.processes import wait_until
+
+API_KEY = re.compile(r"\bat_[A-Za-z0-9_-]{20,}")
+
+
+class Api:
+    def __init__(self, base_url: str, api_key: str) -> None:
+        self.base_url = base_url
+        self.api_key = api_key
+        self.http = httpx.Client(base_url=base_url, timeout=30)
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    def post(self, path: str, content: bytes, content_type: str, **headers: str) -> httpx.Response:
+        return self.http.post(path, content=content, headers=self.auth | {"content-type": content_type} | headers)
+
+    def trace(self, trace_id: str) -> dict[str, Any] | None:
+        response = self.http.get(f"/api/v1/traces/{trace_id}", headers=self.auth)
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    def wait_for_trace(self, trace_id: str, span_count: int, timeout_s: float = 60) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+
+        def ready() -> bool:
+            trace = self.trace(trace_id)
+            if trace is not None and trace["span_count"] >= span_count and len(trace["spans"]) >= span_count:
+                found.update(trace)
+                return True
+            return False
+
+        wait_until(ready, timeout_s, lambda: f"trace {trace_id} did not reach {span_count} spans: {self.trace(trace_id)}")
+        return found
+
+    def trace_ids(self) -> set[str]:
+        ids: set[str] = set()
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": 200} | ({"cursor": cursor} if cursor else {})
+            page = self.http.get("/api/v1/traces", params=params, headers=self.auth).json()
+            ids |= {item["trace_id"] for item in page["items"]}
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return ids
+
+
+def by_name(trace: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {span["name"]: span for span in trace["spans"]}

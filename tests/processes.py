@@ -1,0 +1,94 @@
+"""Runs ``agenttrace`` commands as real subprocesses for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+AGENTTRACE = [sys.executable, "-m", "agenttrace.cli"]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Process:
+    """One agenttrace process; its output goes to a log file shown when a wait fails."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.args = args
+        self.log_path = log_path
+        self._log = log_path.open("ab")
+        full_env = os.environ | {"PYTHONUNBUFFERED": "1", "XDG_RUNTIME_DIR": "/tmp"} | env
+        self.popen = subprocess.Popen(
+            [*AGENTTRACE, *args],
+            env=full_env,
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_healthy(self, base_url: str, timeout_s: float = 60) -> None:
+        wait_until(
+            lambda: _healthy(base_url),
+            timeout_s,
+            lambda: f"{self.args} did not become healthy:\n{self.output()[-4000:]}",
+            alive=self,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a crash."""
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(10)
+
+    def stop(self, timeout_s: float = 30) -> int:
+        """SIGTERM, as a process manager would, then SIGKILL after ``timeout_s``.
+        Returns the exit code (uvicorn ends a SIGTERM-ed server by re-raising it: -15)."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+        return self.popen.returncode
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_until(
+    condition: Callable[[], bool],
+    timeout_s: float,
+    message: Callable[[], str],
+    *,
+    alive: Process | None = None,
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if alive is not None and alive.popen.poll() is not None:
+            raise AssertionError(f"process exited ({alive.popen.returncode}): {message()}")
+        time.sleep(0.2)
+    raise AssertionError(message())
