@@ -74,9 +74,10 @@ def build_app(settings: Settings, database_url: str, roles: Roles) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if roles.migrate:
             await upgrade_async(database_url)
-        async with open_runtime(settings, database_url) as runtime:
+        uses_bus = roles.ingest or roles.worker
+        async with open_runtime(settings, database_url, need_bus=uses_bus) as runtime:
             app.state.engine = runtime.engine
-            app.state.bus = runtime.bus
+            app.state.bus = runtime.bus if uses_bus else None
             app.state.live = runtime.live
             app.state.ingest = IngestService(settings, runtime.bus, ApiKeyResolver(runtime.engine))
             if roles.bootstrap_project:

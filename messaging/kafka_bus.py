@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -125,12 +125,22 @@ class KafkaBus:
         return True
 
 
+class _LogAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Says which partitions this member owns: how operators see the group split the work."""
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        log.info("worker.partitions_revoked", partitions=sorted(tp.partition for tp in revoked))
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        log.info("worker.partitions_assigned", partitions=sorted(tp.partition for tp in assigned))
+
+
 class KafkaConsumer:
     """A consumer-group member with manual commits (offsets only after the DB commit)."""
 
     def __init__(self, bootstrap_servers: str, topic: str, group: str) -> None:
+        self._topic = topic
         self._consumer = AIOKafkaConsumer(
-            topic,
             bootstrap_servers=bootstrap_servers,
             group_id=group,
             enable_auto_commit=False,
@@ -141,6 +151,7 @@ class KafkaConsumer:
 
     async def start(self) -> None:
         await self._consumer.start()
+        self._consumer.subscribe([self._topic], listener=_LogAssignments())
 
     async def stop(self) -> None:
         await self._consumer.stop()
