@@ -114,6 +114,10 @@ async def run_worker(settings: Settings, database_url: str) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
     async with open_runtime(settings, database_url) as runtime:
-        print(f"agenttrace worker consuming '{topics.SPANS}' as group "
-              f"'{settings.kafka_consumer_group}'", file=sys.stderr, flush=True)
+        print(
+            f"agenttrace worker consuming '{topics.SPANS}' as group "
+            f"'{settings.kafka_consumer_group}'",
+            file=sys.stderr,
+            flush=True,
+        )
         await storage_worker(runtime).run(stopping)

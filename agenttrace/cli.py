@@ -19,7 +19,9 @@ from storage.projects import ProjectExists, create_project
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="agenttrace", description="Tracing and analytics for LLM agents.")
+    parser = argparse.ArgumentParser(
+        prog="agenttrace", description="Tracing and analytics for LLM agents."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     def with_server_flags(p: argparse.ArgumentParser) -> None:
@@ -27,13 +29,19 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, help="port to listen on (default 8000)")
         p.add_argument("--data-dir", help="where embedded data lives (default ~/.agenttrace)")
 
-    with_server_flags(commands.add_parser("serve", help="everything in one process, embedded defaults"))
-    with_server_flags(commands.add_parser("ingest", help="the stateless ingest service (needs Kafka)"))
+    with_server_flags(
+        commands.add_parser("serve", help="everything in one process, embedded defaults")
+    )
+    with_server_flags(
+        commands.add_parser("ingest", help="the stateless ingest service (needs Kafka)")
+    )
     with_server_flags(commands.add_parser("api", help="the query API and dashboard"))
-    commands.add_parser("worker", help="the storage worker (a Kafka consumer group member)").add_argument(
+    commands.add_parser(
+        "worker", help="the storage worker (a Kafka consumer group member)"
+    ).add_argument("--data-dir")
+    commands.add_parser("migrate", help="bring the database schema up to date").add_argument(
         "--data-dir"
     )
-    commands.add_parser("migrate", help="bring the database schema up to date").add_argument("--data-dir")
     project = commands.add_parser("project", help="manage projects").add_subparsers(
         dest="project_command", required=True
     )
@@ -60,7 +68,11 @@ def _serve(settings: Settings, roles: Roles, name: str) -> None:
             if settings.database_url is None
             else "database from AGENTTRACE_DATABASE_URL"
         )
-        queue = "embedded queue" if settings.embedded_mode else f"Kafka at {settings.kafka_bootstrap_servers}"
+        queue = (
+            "embedded queue"
+            if settings.embedded_mode
+            else f"Kafka at {settings.kafka_bootstrap_servers}"
+        )
         print(
             f"agenttrace {name} listening on http://{settings.host}:{settings.port} ({where}; {queue})",
             file=sys.stderr,
@@ -120,9 +132,15 @@ def main(argv: list[str] | None = None) -> None:
             except ProjectExists as exc:
                 sys.exit(f"error: {exc}")
         if args.json:
-            print(orjson.dumps({"id": str(project.id), "name": project.name, "api_key": project.api_key}).decode())
+            print(
+                orjson.dumps(
+                    {"id": str(project.id), "name": project.name, "api_key": project.api_key}
+                ).decode()
+            )
         else:
-            print(f"Created project '{project.name}' ({project.id}).\nAPI key (shown once): {project.api_key}")
+            print(
+                f"Created project '{project.name}' ({project.id}).\nAPI key (shown once): {project.api_key}"
+            )
 
 
 if __name__ == "__main__":

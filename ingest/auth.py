@@ -26,7 +26,9 @@ def api_key_from(request: Request) -> str:
 
 
 class ApiKeyResolver:
-    def __init__(self, engine: AsyncEngine, *, ttl_s: float = 5.0, max_entries: int = 10_000) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, ttl_s: float = 5.0, max_entries: int = 10_000
+    ) -> None:
         self._engine = engine
         self._ttl_s = ttl_s
         self._max_entries = max_entries

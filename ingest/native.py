@@ -31,7 +31,16 @@ from messaging.span_batch import SpanRecord
 TraceIdHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{32}$")]
 SpanIdHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{16}$")]
 Kind = Literal[
-    "AGENT", "LLM", "TOOL", "CHAIN", "RETRIEVER", "EMBEDDING", "RERANKER", "GUARDRAIL", "EVALUATOR", "SPAN"
+    "AGENT",
+    "LLM",
+    "TOOL",
+    "CHAIN",
+    "RETRIEVER",
+    "EMBEDDING",
+    "RERANKER",
+    "GUARDRAIL",
+    "EVALUATOR",
+    "SPAN",
 ]
 Timestamp = datetime | Annotated[int, Field(gt=0)]
 Count = Annotated[int, Field(ge=0)]
@@ -154,7 +163,9 @@ def decode(body: bytes) -> DecodedBatch:
             spans = raw_trace.get("spans") if isinstance(raw_trace, dict) else None
             count = len(spans) if isinstance(spans, list) else 1
             for _ in range(count):
-                decoded.rejected.append(RejectedSpan(index, None, f"traces[{t_index}]: {_first_error(exc)}"))
+                decoded.rejected.append(
+                    RejectedSpan(index, None, f"traces[{t_index}]: {_first_error(exc)}")
+                )
                 index += 1
             continue
         for raw_span in trace.spans:
@@ -162,8 +173,12 @@ def decode(body: bytes) -> DecodedBatch:
             try:
                 decoded.spans.append(_record(trace, NativeSpan.model_validate(raw_span)))
             except ValidationError as exc:
-                decoded.rejected.append(RejectedSpan(index, str(span_id) if span_id else None, _first_error(exc)))
+                decoded.rejected.append(
+                    RejectedSpan(index, str(span_id) if span_id else None, _first_error(exc))
+                )
             except ValueError as exc:
-                decoded.rejected.append(RejectedSpan(index, str(span_id) if span_id else None, str(exc)))
+                decoded.rejected.append(
+                    RejectedSpan(index, str(span_id) if span_id else None, str(exc))
+                )
             index += 1
     return decoded

@@ -24,7 +24,11 @@ from ingest.decoded import DecodedBatch, RejectedSpan
 from ingest.errors import MalformedBody
 from messaging.span_batch import SpanRecord
 
-_STATUS = {Status.STATUS_CODE_UNSET: "UNSET", Status.STATUS_CODE_OK: "OK", Status.STATUS_CODE_ERROR: "ERROR"}
+_STATUS = {
+    Status.STATUS_CODE_UNSET: "UNSET",
+    Status.STATUS_CODE_OK: "OK",
+    Status.STATUS_CODE_ERROR: "ERROR",
+}
 
 
 def parse_protobuf(body: bytes) -> ExportTraceServiceRequest:
@@ -32,7 +36,9 @@ def parse_protobuf(body: bytes) -> ExportTraceServiceRequest:
     try:
         request.ParseFromString(body)
     except DecodeError as exc:
-        raise MalformedBody(f"body is not a valid OTLP protobuf ExportTraceServiceRequest: {exc}") from None
+        raise MalformedBody(
+            f"body is not a valid OTLP protobuf ExportTraceServiceRequest: {exc}"
+        ) from None
     return request
 
 
@@ -69,7 +75,9 @@ def parse_json(body: bytes) -> ExportTraceServiceRequest:
     try:
         json_format.ParseDict(document, request, ignore_unknown_fields=True)
     except (json_format.ParseError, TypeError, ValueError) as exc:
-        raise MalformedBody(f"body is not a valid OTLP JSON ExportTraceServiceRequest: {exc}") from None
+        raise MalformedBody(
+            f"body is not a valid OTLP JSON ExportTraceServiceRequest: {exc}"
+        ) from None
     return request
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 
 import structlog
@@ -65,10 +66,9 @@ class KafkaBus:
                 if name not in existing
             ]
             if missing:
-                try:
+                # Another process may create them first; that is fine.
+                with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(missing)
-                except TopicAlreadyExistsError:
-                    pass  # another process created them first
                 log.info("kafka.topics_created", topics=[t.name for t in missing])
             self._topics_ready = True
         except KafkaError as exc:

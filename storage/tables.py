@@ -86,8 +86,18 @@ class Span(SQLModel, table=True):
     __table_args__ = (
         Index("ix_spans_project_start", "project_id", "start_time"),
         Index("ix_spans_project_kind", "project_id", "kind", "start_time"),
-        Index("ix_spans_project_model", "project_id", "model", postgresql_where=text("model IS NOT NULL")),
-        Index("ix_spans_project_errors", "project_id", "start_time", postgresql_where=text("status = 'ERROR'")),
+        Index(
+            "ix_spans_project_model",
+            "project_id",
+            "model",
+            postgresql_where=text("model IS NOT NULL"),
+        ),
+        Index(
+            "ix_spans_project_errors",
+            "project_id",
+            "start_time",
+            postgresql_where=text("status = 'ERROR'"),
+        ),
     )
 
     project_id: uuid.UUID = Field(primary_key=True)

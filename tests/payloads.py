@@ -68,7 +68,9 @@ def otlp_json(trace_id: str, spans: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "resourceSpans": [
             {
-                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "json-agent"}}]},
+                "resource": {
+                    "attributes": [{"key": "service.name", "value": {"stringValue": "json-agent"}}]
+                },
                 "scopeSpans": [
                     {
                         "scope": {"name": "test"},
@@ -82,7 +84,12 @@ def otlp_json(trace_id: str, spans: list[dict[str, Any]]) -> dict[str, Any]:
                                 "startTimeUnixNano": str(now),
                                 "endTimeUnixNano": str(now + 2_000_000),
                                 "attributes": [
-                                    {"key": k, "value": {"stringValue": v} if isinstance(v, str) else {"intValue": str(v)}}
+                                    {
+                                        "key": k,
+                                        "value": {"stringValue": v}
+                                        if isinstance(v, str)
+                                        else {"intValue": str(v)},
+                                    }
                                     for k, v in s.get("attributes", {}).items()
                                 ],
                                 "status": {"code": 2 if s.get("error") else 1},

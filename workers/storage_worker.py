@@ -55,7 +55,9 @@ def _is_poison(exc: BaseException) -> bool:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, DBAPIError | OSError | BusUnavailable | KafkaError) and not _is_poison(exc)
+    return isinstance(exc, DBAPIError | OSError | BusUnavailable | KafkaError) and not _is_poison(
+        exc
+    )
 
 
 class StorageWorker:
@@ -156,7 +158,10 @@ class StorageWorker:
                     headers=(
                         *d.message.headers,
                         (DLQ_REASON_HEADER, (d.dead_reason or "").encode()),
-                        ("x-dlq-source", f"{d.message.topic}/{d.message.partition}/{d.message.offset}".encode()),
+                        (
+                            "x-dlq-source",
+                            f"{d.message.topic}/{d.message.partition}/{d.message.offset}".encode(),
+                        ),
                     ),
                 )
                 for d in dead

@@ -51,13 +51,17 @@ class Cluster:
 
 
 def run_cli(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run([*AGENTTRACE, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [*AGENTTRACE, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 @contextmanager
-def cluster(services: DevServices, log_dir: Path, project: str, extra_env: dict[str, str] | None = None) -> Iterator[Cluster]:
+def cluster(
+    services: DevServices, log_dir: Path, project: str, extra_env: dict[str, str] | None = None
+) -> Iterator[Cluster]:
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTTRACE_")}

@@ -23,7 +23,9 @@ class Api:
         return {"Authorization": f"Bearer {self.api_key}"}
 
     def post(self, path: str, content: bytes, content_type: str, **headers: str) -> httpx.Response:
-        return self.http.post(path, content=content, headers=self.auth | {"content-type": content_type} | headers)
+        return self.http.post(
+            path, content=content, headers=self.auth | {"content-type": content_type} | headers
+        )
 
     def trace(self, trace_id: str) -> dict[str, Any] | None:
         response = self.http.get(f"/api/v1/traces/{trace_id}", headers=self.auth)
@@ -33,17 +35,27 @@ class Api:
         result: dict[str, Any] = response.json()
         return result
 
-    def wait_for_trace(self, trace_id: str, span_count: int, timeout_s: float = 60) -> dict[str, Any]:
+    def wait_for_trace(
+        self, trace_id: str, span_count: int, timeout_s: float = 60
+    ) -> dict[str, Any]:
         found: dict[str, Any] = {}
 
         def ready() -> bool:
             trace = self.trace(trace_id)
-            if trace is not None and trace["span_count"] >= span_count and len(trace["spans"]) >= span_count:
+            if (
+                trace is not None
+                and trace["span_count"] >= span_count
+                and len(trace["spans"]) >= span_count
+            ):
                 found.update(trace)
                 return True
             return False
 
-        wait_until(ready, timeout_s, lambda: f"trace {trace_id} did not reach {span_count} spans: {self.trace(trace_id)}")
+        wait_until(
+            ready,
+            timeout_s,
+            lambda: f"trace {trace_id} did not reach {span_count} spans: {self.trace(trace_id)}",
+        )
         return found
 
     def trace_ids(self) -> set[str]:

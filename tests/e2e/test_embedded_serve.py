@@ -17,7 +17,14 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from tests.e2e.helpers import API_KEY, Api, by_name
-from tests.payloads import native_batch, new_span_id, new_trace_id, otlp_json, otlp_request, otlp_span
+from tests.payloads import (
+    native_batch,
+    new_span_id,
+    new_trace_id,
+    otlp_json,
+    otlp_request,
+    otlp_span,
+)
 from tests.processes import Process, free_port, wait_until
 
 MAX_BODY = 256 * 1024
@@ -55,12 +62,18 @@ def test_first_start_prints_key_and_otlp_endpoint(serve: Api) -> None:
 
 
 def test_stock_otel_exporter_spans_are_stored_as_a_tree(serve: Api) -> None:
-    provider = TracerProvider(resource=Resource.create({"service.name": "agent", "deployment.environment": "test"}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": "agent", "deployment.environment": "test"})
+    )
     provider.add_span_processor(
-        BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{serve.base_url}/v1/traces", headers=serve.auth))
+        BatchSpanProcessor(
+            OTLPSpanExporter(endpoint=f"{serve.base_url}/v1/traces", headers=serve.auth)
+        )
     )
     tracer = provider.get_tracer("test")
-    with tracer.start_as_current_span("agent", attributes={"openinference.span.kind": "AGENT"}) as root:
+    with tracer.start_as_current_span(
+        "agent", attributes={"openinference.span.kind": "AGENT"}
+    ) as root:
         with tracer.start_as_current_span(
             "chat gpt-4o",
             attributes={
@@ -71,7 +84,9 @@ def test_stock_otel_exporter_spans_are_stored_as_a_tree(serve: Api) -> None:
             },
         ):
             pass
-        with tracer.start_as_current_span("search", attributes={"traceloop.span.kind": "tool"}) as tool:
+        with tracer.start_as_current_span(
+            "search", attributes={"traceloop.span.kind": "tool"}
+        ) as tool:
             tool.set_status(otel_trace.Status(otel_trace.StatusCode.ERROR, "tool failed"))
         trace_id = format(root.get_span_context().trace_id, "032x")
         root_id = format(root.get_span_context().span_id, "016x")
@@ -85,7 +100,10 @@ def test_stock_otel_exporter_spans_are_stored_as_a_tree(serve: Api) -> None:
     assert spans["chat gpt-4o"]["parent_span_id"] == root_id
     assert spans["chat gpt-4o"]["kind"] == "LLM"
     assert spans["chat gpt-4o"]["model"] == "gpt-4o"
-    assert (spans["chat gpt-4o"]["input_tokens"], spans["chat gpt-4o"]["output_tokens"]) == (120, 30)
+    assert (spans["chat gpt-4o"]["input_tokens"], spans["chat gpt-4o"]["output_tokens"]) == (
+        120,
+        30,
+    )
     assert spans["search"]["kind"] == "TOOL"
     assert spans["search"]["status"] == "ERROR"
     assert spans["search"]["status_message"] == "tool failed"
@@ -127,8 +145,12 @@ def test_otlp_json_export_is_stored(serve: Api) -> None:
 
 def test_gzip_protobuf_export_is_stored(serve: Api) -> None:
     trace_id, span_id = new_trace_id(), new_span_id()
-    body = gzip.compress(otlp_request([otlp_span(trace_id, span_id, name="zipped")]).SerializeToString())
-    response = serve.post("/v1/traces", body, "application/x-protobuf", **{"content-encoding": "gzip"})
+    body = gzip.compress(
+        otlp_request([otlp_span(trace_id, span_id, name="zipped")]).SerializeToString()
+    )
+    response = serve.post(
+        "/v1/traces", body, "application/x-protobuf", **{"content-encoding": "gzip"}
+    )
     assert response.status_code == 200, response.text
     assert by_name(serve.wait_for_trace(trace_id, 1))["zipped"]["span_id"] == span_id
 
@@ -138,20 +160,43 @@ def test_native_batch_applies_trace_fields_to_spans(serve: Api) -> None:
     batch = native_batch(
         trace_id,
         [
-            {"span_id": root, "name": "agent", "kind": "AGENT", "start_time": "2026-01-01T00:00:00Z",
-             "end_time": "2026-01-01T00:00:02Z", "status": "OK"},
-            {"span_id": llm, "parent_span_id": root, "name": "llm", "kind": "LLM", "model": "gpt-4o-mini",
-             "start_time": "2026-01-01T00:00:00.5Z", "end_time": "2026-01-01T00:00:01Z",
-             "input_tokens": 11, "output_tokens": 4, "cost": 0.25,
-             "input": [{"role": "user", "content": "hi"}], "output": "hello"},
+            {
+                "span_id": root,
+                "name": "agent",
+                "kind": "AGENT",
+                "start_time": "2026-01-01T00:00:00Z",
+                "end_time": "2026-01-01T00:00:02Z",
+                "status": "OK",
+            },
+            {
+                "span_id": llm,
+                "parent_span_id": root,
+                "name": "llm",
+                "kind": "LLM",
+                "model": "gpt-4o-mini",
+                "start_time": "2026-01-01T00:00:00.5Z",
+                "end_time": "2026-01-01T00:00:01Z",
+                "input_tokens": 11,
+                "output_tokens": 4,
+                "cost": 0.25,
+                "input": [{"role": "user", "content": "hi"}],
+                "output": "hello",
+            },
         ],
-        user_id="user-1", session_id="session-1", tags=["beta"], metadata={"team": "search"},
+        user_id="user-1",
+        session_id="session-1",
+        tags=["beta"],
+        metadata={"team": "search"},
     )
     response = serve.post("/api/v1/traces", orjson.dumps(batch), "application/json")
     assert response.status_code == 200, response.text
     assert response.json() == {"accepted": 2, "rejected": []}
     trace = serve.wait_for_trace(trace_id, 2)
-    assert (trace["user_id"], trace["session_id"], trace["tags"]) == ("user-1", "session-1", ["beta"])
+    assert (trace["user_id"], trace["session_id"], trace["tags"]) == (
+        "user-1",
+        "session-1",
+        ["beta"],
+    )
     assert trace["metadata"] == {"team": "search"}
     assert trace["duration_ms"] == pytest.approx(2000)
     assert (trace["total_tokens"], trace["cost"]) == (15, pytest.approx(0.25))
@@ -163,8 +208,13 @@ def test_duplicate_batch_is_stored_once_with_unchanged_aggregates(serve: Api) ->
     body = otlp_request(
         [
             otlp_span(trace_id, root, name="agent"),
-            otlp_span(trace_id, llm, parent=root, name="llm",
-                      attributes={"openinference.span.kind": "LLM", "llm.token_count.total": 42}),
+            otlp_span(
+                trace_id,
+                llm,
+                parent=root,
+                name="llm",
+                attributes={"openinference.span.kind": "LLM", "llm.token_count.total": 42},
+            ),
         ]
     ).SerializeToString()
     assert serve.post("/v1/traces", body, "application/x-protobuf").status_code == 200
@@ -172,8 +222,11 @@ def test_duplicate_batch_is_stored_once_with_unchanged_aggregates(serve: Api) ->
     assert serve.post("/v1/traces", body, "application/x-protobuf").status_code == 200
     # A marker trace sent after the duplicate: once it is stored, so is the duplicate.
     marker = new_trace_id()
-    serve.post("/v1/traces", otlp_request([otlp_span(marker, new_span_id())]).SerializeToString(),
-               "application/x-protobuf")
+    serve.post(
+        "/v1/traces",
+        otlp_request([otlp_span(marker, new_span_id())]).SerializeToString(),
+        "application/x-protobuf",
+    )
     serve.wait_for_trace(marker, 1)
     again = serve.trace(trace_id)
     assert again is not None
@@ -186,26 +239,63 @@ def test_child_before_parent_and_end_before_start_build_the_right_tree(serve: Ap
     trace_id, root, child = new_trace_id(), new_span_id(), new_span_id()
     t0 = time.time_ns()
     # The child arrives first.
-    child_span = {"span_id": child, "parent_span_id": root, "name": "tool", "kind": "TOOL",
-                  "start_time": t0 + 1_000, "end_time": t0 + 5_000, "status": "OK"}
-    assert serve.post("/api/v1/traces", orjson.dumps(native_batch(trace_id, [child_span])),
-                      "application/json").status_code == 200
+    child_span = {
+        "span_id": child,
+        "parent_span_id": root,
+        "name": "tool",
+        "kind": "TOOL",
+        "start_time": t0 + 1_000,
+        "end_time": t0 + 5_000,
+        "status": "OK",
+    }
+    assert (
+        serve.post(
+            "/api/v1/traces", orjson.dumps(native_batch(trace_id, [child_span])), "application/json"
+        ).status_code
+        == 200
+    )
     # The root's end arrives before its start: a long-running span reported twice.
-    root_end = {"span_id": root, "name": "agent", "kind": "AGENT", "start_time": t0,
-                "end_time": t0 + 9_000, "status": "OK", "output": "done"}
-    root_start = {"span_id": root, "name": "agent", "kind": "AGENT", "start_time": t0, "input": "go"}
+    root_end = {
+        "span_id": root,
+        "name": "agent",
+        "kind": "AGENT",
+        "start_time": t0,
+        "end_time": t0 + 9_000,
+        "status": "OK",
+        "output": "done",
+    }
+    root_start = {
+        "span_id": root,
+        "name": "agent",
+        "kind": "AGENT",
+        "start_time": t0,
+        "input": "go",
+    }
     for span in (root_end, root_start):
-        assert serve.post("/api/v1/traces", orjson.dumps(native_batch(trace_id, [span])),
-                          "application/json").status_code == 200
+        assert (
+            serve.post(
+                "/api/v1/traces", orjson.dumps(native_batch(trace_id, [span])), "application/json"
+            ).status_code
+            == 200
+        )
     marker = new_trace_id()
-    serve.post("/api/v1/traces", orjson.dumps(native_batch(marker, [{"span_id": new_span_id(), "name": "m",
-               "start_time": t0}])), "application/json")
+    serve.post(
+        "/api/v1/traces",
+        orjson.dumps(
+            native_batch(marker, [{"span_id": new_span_id(), "name": "m", "start_time": t0}])
+        ),
+        "application/json",
+    )
     serve.wait_for_trace(marker, 1)
     trace = serve.wait_for_trace(trace_id, 2)
     spans = by_name(trace)
     assert spans["tool"]["parent_span_id"] == root
     assert spans["agent"]["parent_span_id"] is None
-    assert (spans["agent"]["status"], spans["agent"]["output"], spans["agent"]["input"]) == ("OK", "done", "go")
+    assert (spans["agent"]["status"], spans["agent"]["output"], spans["agent"]["input"]) == (
+        "OK",
+        "done",
+        "go",
+    )
     assert spans["agent"]["end_time"] is not None
     assert (trace["name"], trace["status"], trace["span_count"]) == ("agent", "OK", 2)
     assert trace["root_span_id"] == root
@@ -224,12 +314,30 @@ def _stored_trace_count(serve: Api) -> int:
         (b"<xml/>", "application/xml", {}, 415, "content-type"),
         (b"x" * (MAX_BODY + 1), "application/x-protobuf", {}, 413, "limit"),
         (b"\x1f\x8b garbage", "application/x-protobuf", {"content-encoding": "gzip"}, 400, "gzip"),
-        (gzip.compress(b"\0" * (MAX_BODY * 4)), "application/x-protobuf", {"content-encoding": "gzip"}, 413, "limit"),
+        (
+            gzip.compress(b"\0" * (MAX_BODY * 4)),
+            "application/x-protobuf",
+            {"content-encoding": "gzip"},
+            413,
+            "limit",
+        ),
     ],
-    ids=["malformed-protobuf", "malformed-json", "wrong-content-type", "oversized", "bad-gzip", "gzip-bomb"],
+    ids=[
+        "malformed-protobuf",
+        "malformed-json",
+        "wrong-content-type",
+        "oversized",
+        "bad-gzip",
+        "gzip-bomb",
+    ],
 )
 def test_bad_otlp_bodies_get_a_4xx_naming_the_problem(
-    serve: Api, content: bytes, content_type: str, headers: dict[str, str], status: int, message: str
+    serve: Api,
+    content: bytes,
+    content_type: str,
+    headers: dict[str, str],
+    status: int,
+    message: str,
 ) -> None:
     before = _stored_trace_count(serve)
     response = serve.post("/v1/traces", content, content_type, **headers)
@@ -238,12 +346,17 @@ def test_bad_otlp_bodies_get_a_4xx_naming_the_problem(
     assert _stored_trace_count(serve) == before
 
 
-@pytest.mark.parametrize("auth", [{}, {"Authorization": "Bearer at_not-a-real-key-xxxxxxxxxxxxxxxx"}],
-                         ids=["missing-key", "invalid-key"])
+@pytest.mark.parametrize(
+    "auth",
+    [{}, {"Authorization": "Bearer at_not-a-real-key-xxxxxxxxxxxxxxxx"}],
+    ids=["missing-key", "invalid-key"],
+)
 def test_requests_without_a_valid_key_get_401(serve: Api, auth: dict[str, str]) -> None:
     body = otlp_request([otlp_span(new_trace_id(), new_span_id())]).SerializeToString()
     for path in ("/v1/traces", "/api/v1/traces"):
-        response = serve.http.post(path, content=body, headers=auth | {"content-type": "application/x-protobuf"})
+        response = serve.http.post(
+            path, content=body, headers=auth | {"content-type": "application/x-protobuf"}
+        )
         assert response.status_code == 401
         assert "API key" in response.json()["error"]
     assert serve.http.get("/api/v1/traces", headers=auth).status_code == 401
@@ -267,16 +380,22 @@ def test_a_span_with_a_bad_id_is_rejected_and_its_neighbours_kept(serve: Api) ->
 
 def test_native_batch_reports_bad_spans_item_by_item(serve: Api) -> None:
     trace_id, good = new_trace_id(), new_span_id()
-    batch = native_batch(trace_id, [
-        {"span_id": good, "name": "good", "start_time": time.time_ns()},
-        {"span_id": "xyz", "name": "bad", "start_time": time.time_ns()},
-        {"span_id": new_span_id(), "name": "no-start"},
-    ])
+    batch = native_batch(
+        trace_id,
+        [
+            {"span_id": good, "name": "good", "start_time": time.time_ns()},
+            {"span_id": "xyz", "name": "bad", "start_time": time.time_ns()},
+            {"span_id": new_span_id(), "name": "no-start"},
+        ],
+    )
     response = serve.post("/api/v1/traces", orjson.dumps(batch), "application/json")
     assert response.status_code == 200
     result = response.json()
     assert result["accepted"] == 1
-    assert [(r["index"], r["span_id"]) for r in result["rejected"]] == [(1, "xyz"), (2, result["rejected"][1]["span_id"])]
+    assert [(r["index"], r["span_id"]) for r in result["rejected"]] == [
+        (1, "xyz"),
+        (2, result["rejected"][1]["span_id"]),
+    ]
     assert "span_id" in result["rejected"][0]["error"]
     assert "start_time" in result["rejected"][1]["error"]
     assert [s["name"] for s in serve.wait_for_trace(trace_id, 1)["spans"]] == ["good"]
@@ -293,6 +412,8 @@ def test_native_batch_with_no_valid_span_is_422(serve: Api) -> None:
     assert _stored_trace_count(serve) == before
 
 
-def test_data_dir_holds_the_embedded_database(serve: Api, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_data_dir_holds_the_embedded_database(
+    serve: Api, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     data_dirs = list(Path(tmp_path_factory.getbasetemp()).glob("serve-data*"))
     assert any((d / "postgres" / "PG_VERSION").exists() for d in data_dirs)

@@ -26,19 +26,34 @@ def topology(services: DevServices, tmp_path_factory: pytest.TempPathFactory) ->
 
 def _batch(t0: int) -> tuple[str, bytes]:
     trace_id, root = new_trace_id(), new_span_id()
-    spans = [{"span_id": root, "name": "root", "kind": "AGENT", "start_time": t0, "end_time": t0 + 100}]
-    spans += [{"span_id": new_span_id(), "parent_span_id": root, "name": f"tool-{i}", "kind": "TOOL",
-               "start_time": t0 + i, "end_time": t0 + i + 1} for i in range(SPANS_PER_TRACE - 1)]
+    spans = [
+        {"span_id": root, "name": "root", "kind": "AGENT", "start_time": t0, "end_time": t0 + 100}
+    ]
+    spans += [
+        {
+            "span_id": new_span_id(),
+            "parent_span_id": root,
+            "name": f"tool-{i}",
+            "kind": "TOOL",
+            "start_time": t0 + i,
+            "end_time": t0 + i + 1,
+        }
+        for i in range(SPANS_PER_TRACE - 1)
+    ]
     return trace_id, orjson.dumps(native_batch(trace_id, spans))
 
 
-def test_worker_killed_mid_load_and_restarted_stores_every_acknowledged_span_once(topology: Cluster) -> None:
+def test_worker_killed_mid_load_and_restarted_stores_every_acknowledged_span_once(
+    topology: Cluster,
+) -> None:
     worker = topology.start_worker("worker-before-crash")
     wait_until(lambda: "worker.partitions_assigned" in worker.output(), 60, worker.output)
     project = uuid.UUID(topology.project_id)
 
     def stored_spans() -> int:
-        return int(topology.query("SELECT count(*) FROM spans WHERE project_id = $1", project)[0][0])
+        return int(
+            topology.query("SELECT count(*) FROM spans WHERE project_id = $1", project)[0][0]
+        )
 
     acknowledged: list[str] = []
     t0 = time.time_ns()
@@ -55,13 +70,21 @@ def test_worker_killed_mid_load_and_restarted_stores_every_acknowledged_span_onc
     restarted = topology.start_worker("worker-after-crash")
 
     expected = len(acknowledged) * SPANS_PER_TRACE
-    wait_until(lambda: stored_spans() == expected, 180,
-               lambda: f"{stored_spans()} of {expected} acknowledged spans stored;\n{restarted.output()[-2000:]}")
+    wait_until(
+        lambda: stored_spans() == expected,
+        180,
+        lambda: (
+            f"{stored_spans()} of {expected} acknowledged spans stored;\n{restarted.output()[-2000:]}"
+        ),
+    )
     traces = topology.query(
         "SELECT count(*), sum(span_count), min(span_count), max(span_count) FROM traces WHERE project_id = $1",
         project,
     )[0]
     assert (traces[0], traces[1]) == (TRACES, expected)
     assert (traces[2], traces[3]) == (SPANS_PER_TRACE, SPANS_PER_TRACE)
-    stored_ids = {r[0].hex for r in topology.query("SELECT trace_id FROM traces WHERE project_id = $1", project)}
+    stored_ids = {
+        r[0].hex
+        for r in topology.query("SELECT trace_id FROM traces WHERE project_id = $1", project)
+    }
     assert stored_ids == set(acknowledged)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Creates .venv (Python 3.11+) and installs this checkout into it, from its own path:
+# no install step ever asks PyPI for a package named like ours.
+# Usage: scripts/bootstrap.sh [extra]   (extra: "dev" adds test and lint tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-}
+if [ -z "$python" ]; then
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      python=$candidate
+      break
+    fi
+  done
+fi
+[ -n "$python" ] || { echo "AgentTrace needs Python 3.11 or newer" >&2; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $python" >&2
+  "$python" -m venv .venv
+fi
+target="."
+[ "${1:-}" = "dev" ] && target=".[dev]"
+stamp=".venv/.installed-${1:-run}"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "==> installing AgentTrace ($target) into .venv" >&2
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e "$target"
+  touch "$stamp"
+fi
