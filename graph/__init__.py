@@ -1,0 +1,1 @@
+"""The Strawberry GraphQL schema: one type per file (issue 3)."""
