@@ -150,7 +150,7 @@ class Service(abc.ABC):
             try:
                 if port_open(self.port) and self.probe():
                     return time.monotonic() - self._spawned_at
-            except Exception as exc:  # any client error just means "not yet"
+            except Exception as exc:  # noqa: BLE001  any client error just means "not yet"
                 last_error = f"{type(exc).__name__}: {exc}"
             if time.monotonic() > deadline:
                 raise self.error(f"not ready after {timeout:.0f} s (last probe: {last_error})")
