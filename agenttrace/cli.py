@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
+from types import FrameType
 from typing import Any
 
 import orjson
@@ -61,7 +63,15 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def _serve(settings: Settings, roles: Roles, name: str) -> None:
+    # uvicorn drains and shuts the app down on SIGTERM, then re-raises the signal. Turning
+    # that into SystemExit lets the embedded PostgreSQL below stop too, instead of
+    # outliving a process that was killed by the default handler.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with database_url(settings) as url:
         where = (
             f"data in {settings.resolved_data_dir}"

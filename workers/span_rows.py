@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from messaging.span_batch import SPAN_KINDS, STATUSES, SpanRecord
@@ -61,7 +61,9 @@ def _time(nanos: Any, field: str) -> datetime:
     if not isinstance(nanos, int) or isinstance(nanos, bool) or nanos <= 0:
         raise InvalidSpan(f"{field} must be a positive integer of Unix nanoseconds")
     try:
-        return datetime.fromtimestamp(nanos / 1e9, tz=UTC)
+        # Integer arithmetic: a float of ~1.7e18 ns would round microseconds unpredictably.
+        seconds, rest = divmod(nanos, 1_000_000_000)
+        return datetime.fromtimestamp(seconds, tz=UTC) + timedelta(microseconds=rest // 1000)
     except (OverflowError, OSError, ValueError):
         raise InvalidSpan(f"{field} is out of range") from None
 

@@ -54,3 +54,9 @@ def test_records_that_can_never_be_stored_are_refused_with_the_reason(
 ) -> None:
     with pytest.raises(InvalidSpan, match=problem):
         to_row(PROJECT, _record(**fields))
+
+
+def test_nanosecond_times_keep_every_microsecond() -> None:
+    row = to_row(PROJECT, _record(start_time_unix_nano=1_764_000_000_123_456_789))
+    assert int(row.start_time.timestamp()) == 1_764_000_000
+    assert row.start_time.microsecond == 123_456
