@@ -22,26 +22,30 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from ingest.decoded import DecodedBatch, RejectedSpan
 from ingest.errors import InvalidBatch, MalformedBody
-from messaging.span_batch import SpanRecord
+from messaging.span_batch import SPAN_KINDS, SpanRecord
 
 TraceIdHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{32}$")]
 SpanIdHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{16}$")]
-Kind = Literal[
-    "AGENT",
-    "LLM",
-    "TOOL",
-    "CHAIN",
-    "RETRIEVER",
-    "EMBEDDING",
-    "RERANKER",
-    "GUARDRAIL",
-    "EVALUATOR",
-    "SPAN",
-]
+
+
+def _known_kind(kind: str) -> str:
+    if kind not in SPAN_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(sorted(SPAN_KINDS))}")
+    return kind
+
+
+Kind = Annotated[str, AfterValidator(_known_kind)]
 Timestamp = datetime | Annotated[int, Field(gt=0)]
 Count = Annotated[int, Field(ge=0)]
 
