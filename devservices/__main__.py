@@ -16,7 +16,7 @@ from .redis import redis_server_path
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM takes the same clean path as Ctrl-C: unwind the `with`, stop the children.
+    # Unwind the `with` so the children are stopped and the temp dir deleted.
     raise KeyboardInterrupt
 
 
@@ -45,7 +45,9 @@ def main() -> int:
     # Our progress lines on stderr; stdout carries only the export lines.
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     log.setLevel(logging.INFO)
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Also SIGINT: a shell starting us with `&` (no job control, e.g. CI) leaves SIGINT ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     try:
         {"up": up, "fetch": fetch}[args.command](args)
     except KeyboardInterrupt:
