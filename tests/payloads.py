@@ -105,3 +105,23 @@ def otlp_json(trace_id: str, spans: list[dict[str, Any]]) -> dict[str, Any]:
 
 def native_batch(trace_id: str, spans: list[dict[str, Any]], **trace_fields: Any) -> dict[str, Any]:
     return {"traces": [{"trace_id": trace_id, **trace_fields, "spans": spans}]}
+
+
+def agent_trace_spans(t0: int, span_count: int, child_name: str = "step") -> list[dict[str, Any]]:
+    """A native root AGENT span with ``span_count - 1`` TOOL children named ``{child_name}-{i}``."""
+    root = new_span_id()
+    spans: list[dict[str, Any]] = [
+        {"span_id": root, "name": "root", "kind": "AGENT", "start_time": t0, "end_time": t0 + 100}
+    ]
+    spans += [
+        {
+            "span_id": new_span_id(),
+            "parent_span_id": root,
+            "name": f"{child_name}-{i}",
+            "kind": "TOOL",
+            "start_time": t0 + i,
+            "end_time": t0 + i + 1,
+        }
+        for i in range(span_count - 1)
+    ]
+    return spans

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from devservices import DevServices
 from tests.e2e.distributed import Cluster, cluster
 from tests.e2e.helpers import by_name
-from tests.payloads import native_batch, new_span_id, new_trace_id
+from tests.payloads import agent_trace_spans, native_batch, new_span_id, new_trace_id
 from tests.processes import wait_until
 
 
@@ -37,27 +37,8 @@ def _send_traces(topology: Cluster, traces: int, spans_per_trace: int) -> list[s
     trace_ids = []
     t0 = time.time_ns()
     for _ in range(traces):
-        trace_id, root = new_trace_id(), new_span_id()
-        spans = [
-            {
-                "span_id": root,
-                "name": "root",
-                "kind": "AGENT",
-                "start_time": t0,
-                "end_time": t0 + 10,
-            }
-        ]
-        spans += [
-            {
-                "span_id": new_span_id(),
-                "parent_span_id": root,
-                "name": f"step-{i}",
-                "kind": "TOOL",
-                "start_time": t0 + i,
-                "end_time": t0 + i + 1,
-            }
-            for i in range(spans_per_trace - 1)
-        ]
+        trace_id = new_trace_id()
+        spans = agent_trace_spans(t0, spans_per_trace)
         response = topology.ingest_api.post(
             "/api/v1/traces", orjson.dumps(native_batch(trace_id, spans)), "application/json"
         )

@@ -11,7 +11,7 @@ import pytest
 
 from devservices import DevServices
 from tests.e2e.distributed import Cluster, cluster
-from tests.payloads import native_batch, new_span_id, new_trace_id
+from tests.payloads import agent_trace_spans, native_batch, new_trace_id
 from tests.processes import wait_until
 
 TRACES = 2_000
@@ -25,21 +25,8 @@ def topology(services: DevServices, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def _batch(t0: int) -> tuple[str, bytes]:
-    trace_id, root = new_trace_id(), new_span_id()
-    spans = [
-        {"span_id": root, "name": "root", "kind": "AGENT", "start_time": t0, "end_time": t0 + 100}
-    ]
-    spans += [
-        {
-            "span_id": new_span_id(),
-            "parent_span_id": root,
-            "name": f"tool-{i}",
-            "kind": "TOOL",
-            "start_time": t0 + i,
-            "end_time": t0 + i + 1,
-        }
-        for i in range(SPANS_PER_TRACE - 1)
-    ]
+    trace_id = new_trace_id()
+    spans = agent_trace_spans(t0, SPANS_PER_TRACE, child_name="tool")
     return trace_id, orjson.dumps(native_batch(trace_id, spans))
 
 
