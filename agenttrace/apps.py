@@ -14,16 +14,17 @@ from dataclasses import dataclass
 import structlog
 from fastapi import FastAPI
 
+from access.api_keys import ApiKeyResolver
 from agenttrace import __version__, health
 from agenttrace.runtime import Runtime, open_runtime
 from agenttrace.settings import Settings
-from ingest.auth import ApiKeyResolver
+from graph.router import graphql_router
 from ingest.routes import IngestService, install_error_handlers
 from ingest.routes import router as ingest_router
 from messaging import topics
 from rest.traces import router as traces_router
 from storage.migrate import upgrade_async
-from storage.projects import count_projects, create_project
+from storage.projects import ALL_SCOPES, count_projects, create_project
 from workers.storage_worker import StorageWorker
 
 log = structlog.get_logger(__name__)
@@ -56,7 +57,8 @@ async def _bootstrap_default_project(runtime: Runtime) -> None:
     """On the very first start, a project to send to, and its key, printed once."""
     if await count_projects(runtime.engine) > 0:
         return
-    project = await create_project(runtime.engine, DEFAULT_PROJECT)
+    # The operator's first key may do everything, so the README's tour needs no other.
+    project = await create_project(runtime.engine, DEFAULT_PROJECT, ALL_SCOPES)
     s = runtime.settings
     base = f"http://{s.host}:{s.port}"
     print(
@@ -76,10 +78,13 @@ def build_app(settings: Settings, database_url: str, roles: Roles) -> FastAPI:
             await upgrade_async(database_url)
         uses_bus = roles.ingest or roles.worker
         async with open_runtime(settings, database_url, need_bus=uses_bus) as runtime:
+            app.state.settings = settings
             app.state.engine = runtime.engine
+            app.state.query_engine = runtime.query_engine
             app.state.bus = runtime.bus if uses_bus else None
             app.state.live = runtime.live
-            app.state.ingest = IngestService(settings, runtime.bus, ApiKeyResolver(runtime.engine))
+            app.state.keys = ApiKeyResolver(runtime.engine)
+            app.state.ingest = IngestService(settings, runtime.bus, app.state.keys)
             if roles.bootstrap_project:
                 await _bootstrap_default_project(runtime)
             stopping = asyncio.Event()
@@ -102,6 +107,7 @@ def build_app(settings: Settings, database_url: str, roles: Roles) -> FastAPI:
         app.include_router(ingest_router)
     if roles.query:
         app.include_router(traces_router)
+        app.include_router(graphql_router())
     return app
 
 

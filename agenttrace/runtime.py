@@ -24,6 +24,8 @@ log = structlog.get_logger(__name__)
 class Runtime:
     settings: Settings
     engine: AsyncEngine
+    query_engine: AsyncEngine
+    """For API reads: its statement timeout bounds every query a client can send."""
     bus: Bus
     live: LiveEvents
 
@@ -46,6 +48,11 @@ async def open_runtime(
     settings: Settings, database_url: str, *, need_bus: bool = True, need_live: bool = True
 ) -> AsyncIterator[Runtime]:
     engine = create_engine(database_url, pool_size=settings.db_pool_size)
+    query_engine = create_engine(
+        database_url,
+        pool_size=settings.db_pool_size,
+        statement_timeout_ms=settings.query_statement_timeout_ms,
+    )
     bus = make_bus(settings, engine)
     live = LiveEvents(settings.redis_url)
     try:
@@ -57,10 +64,11 @@ async def open_runtime(
             except BusUnavailable as exc:
                 # Ingest answers 503 and workers retry until the bus is back; no restart needed.
                 log.warning("bus.unavailable_at_start", error=str(exc))
-        yield Runtime(settings, engine, bus, live)
+        yield Runtime(settings, engine, query_engine, bus, live)
     finally:
         if need_bus:
             await bus.stop()
         if need_live:
             await live.stop()
         await engine.dispose()
+        await query_engine.dispose()

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # Database pool.
     db_pool_size: int = Field(default=10, gt=0)
 
+    # Query API: no client query may run longer than this in PostgreSQL.
+    query_statement_timeout_ms: int = Field(default=15_000, gt=0)
+
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
 

@@ -1,33 +1,36 @@
-"""The errors a client can cause, each mapped to one HTTP status in ingest/routes.py."""
+"""The errors an ingest client can cause; each is a UserError with its HTTP status."""
 
 from __future__ import annotations
 
+from agenttrace.errors import InvalidArgument, Unauthorized, UserError
 
-class IngestError(Exception):
+IngestError = UserError
+__all__ = [
+    "BodyTooLarge",
+    "IngestError",
+    "InvalidBatch",
+    "MalformedBody",
+    "Unauthorized",
+    "UnsupportedMediaType",
+]
+
+
+class MalformedBody(InvalidArgument):
     status_code = 400
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
-
-class MalformedBody(IngestError):
-    status_code = 400
-
-
-class UnsupportedMediaType(IngestError):
+class UnsupportedMediaType(UserError):
     status_code = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
 
 
-class BodyTooLarge(IngestError):
+class BodyTooLarge(UserError):
     status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
 
 
-class InvalidBatch(IngestError):
+class InvalidBatch(UserError):
     """The body parsed, but is not a valid batch (or holds no valid span)."""
 
     status_code = 422
-
-
-class Unauthorized(IngestError):
-    status_code = 401
+    code = "INVALID_BATCH"

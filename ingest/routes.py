@@ -18,9 +18,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from access.api_keys import ApiKeyResolver
+from access.permissions import Permission
 from agenttrace.settings import Settings
 from ingest import native, otlp
-from ingest.auth import ApiKeyResolver
 from ingest.body import media_type, read_body
 from ingest.decoded import DecodedBatch
 from ingest.errors import IngestError, InvalidBatch, UnsupportedMediaType
@@ -49,9 +50,8 @@ def _correlation_id(request: Request) -> str:
     return request.headers.get("x-request-id") or uuid.uuid4().hex
 
 
-async def _accept(request: Request, decoded: DecodedBatch) -> None:
+async def _accept(request: Request, project_id: uuid.UUID, decoded: DecodedBatch) -> None:
     service = _service(request)
-    project_id = await service.keys.project_for(request, "ingest")
     if decoded.spans:
         await publish_spans(service.bus, project_id, decoded.spans, _correlation_id(request))
     log.info(
@@ -69,7 +69,7 @@ router = APIRouter()
 async def otlp_traces(request: Request) -> Response:
     service = _service(request)
     # Authenticate before reading the body: an unauthenticated client costs us nothing.
-    await service.keys.project_for(request, "ingest")
+    viewer = await service.keys.require(request, Permission.INGEST)
     content_type = media_type(request)
     if content_type not in (*PROTOBUF_TYPES, JSON_TYPE):
         raise UnsupportedMediaType(
@@ -79,7 +79,7 @@ async def otlp_traces(request: Request) -> Response:
     is_protobuf = content_type in PROTOBUF_TYPES
     export = otlp.parse_protobuf(body) if is_protobuf else otlp.parse_json(body)
     decoded = otlp.to_records(export)
-    await _accept(request, decoded)
+    await _accept(request, viewer.project_id, decoded)
     response = ExportTraceServiceResponse()
     if decoded.rejected:
         response.partial_success.rejected_spans = len(decoded.rejected)
@@ -94,7 +94,7 @@ async def otlp_traces(request: Request) -> Response:
 @router.post("/api/v1/traces", tags=["ingest"], summary="Native JSON trace batch")
 async def native_traces(request: Request) -> Response:
     service = _service(request)
-    await service.keys.project_for(request, "ingest")
+    viewer = await service.keys.require(request, Permission.INGEST)
     if media_type(request) != JSON_TYPE:
         raise UnsupportedMediaType("content-type must be application/json")
     decoded = native.decode(await read_body(request, service.settings.max_body_bytes))
@@ -103,7 +103,7 @@ async def native_traces(request: Request) -> Response:
     ]
     if not decoded.spans and rejected:
         raise InvalidBatch(f"no valid span in the batch: {rejected[0]['error']}")
-    await _accept(request, decoded)
+    await _accept(request, viewer.project_id, decoded)
     return JSONResponse({"accepted": len(decoded.spans), "rejected": rejected})
 
 

@@ -32,12 +32,17 @@ def database_url(settings: Settings) -> Iterator[str]:
         embedded.stop()
 
 
-def create_engine(url: str, *, pool_size: int) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int, statement_timeout_ms: int | None = None
+) -> AsyncEngine:
+    server_settings = {"application_name": "agenttrace"}
+    if statement_timeout_ms is not None:
+        server_settings["statement_timeout"] = str(statement_timeout_ms)
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         # Traces and spans are written with hand-tuned SQL; no ORM identity map is involved.
-        connect_args={"server_settings": {"application_name": "agenttrace"}},
+        connect_args={"server_settings": server_settings},
     )

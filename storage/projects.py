@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 KEY_PREFIX = "at_"
 DEFAULT_SCOPES = ("ingest", "read")
+ALL_SCOPES = ("ingest", "read", "annotate", "admin")
 
 
 class ProjectExists(Exception):
@@ -35,8 +36,10 @@ def new_api_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-async def create_project(engine: AsyncEngine, name: str) -> NewProject:
-    """Creates a project with one API key (scopes ingest and read). Raises ProjectExists."""
+async def create_project(
+    engine: AsyncEngine, name: str, scopes: tuple[str, ...] = DEFAULT_SCOPES
+) -> NewProject:
+    """Creates a project with one API key with ``scopes``. Raises ProjectExists."""
     project_id = uuid.uuid4()
     api_key = new_api_key()
     try:
@@ -55,7 +58,7 @@ async def create_project(engine: AsyncEngine, name: str) -> NewProject:
                     "project_id": project_id,
                     "prefix": api_key[: len(KEY_PREFIX) + 6],
                     "hash": hash_key(api_key),
-                    "scopes": list(DEFAULT_SCOPES),
+                    "scopes": list(scopes),
                 },
             )
     except IntegrityError:
@@ -68,15 +71,25 @@ async def count_projects(engine: AsyncEngine) -> int:
         return int(await conn.scalar(text("SELECT count(*) FROM projects")) or 0)
 
 
-async def project_for_key(engine: AsyncEngine, api_key: str, scope: str) -> uuid.UUID | None:
-    """The project a live (unrevoked, unexpired) key with ``scope`` belongs to, or None."""
+@dataclass(frozen=True, slots=True)
+class KeyGrant:
+    """What a live API key may do: its project and scopes."""
+
+    key_id: uuid.UUID
+    project_id: uuid.UUID
+    scopes: frozenset[str]
+
+
+async def grant_for_key(engine: AsyncEngine, api_key: str) -> KeyGrant | None:
+    """The grant of a live (unrevoked, unexpired) key, or None for any other string."""
     async with engine.connect() as conn:
-        project_id = await conn.scalar(
-            text(
-                "SELECT project_id FROM api_keys WHERE key_hash = :hash"
-                " AND :scope = ANY(scopes) AND revoked_at IS NULL"
-                " AND (expires_at IS NULL OR expires_at > now())"
-            ),
-            {"hash": hash_key(api_key), "scope": scope},
-        )
-    return project_id if isinstance(project_id, uuid.UUID) else None
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT id, project_id, scopes FROM api_keys WHERE key_hash = :hash"
+                    " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())"
+                ),
+                {"hash": hash_key(api_key)},
+            )
+        ).first()
+    return None if row is None else KeyGrant(row.id, row.project_id, frozenset(row.scopes))

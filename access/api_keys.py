@@ -1,0 +1,65 @@
+"""Resolves a presented API key to a Viewer, with a short-lived cache so the hot path does
+not query PostgreSQL per request (a revoked key stops working within ``ttl_s``)."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import HTTPConnection
+
+from access.permissions import Permission
+from access.viewer import Viewer
+from agenttrace.errors import Forbidden, Unauthorized
+from storage.projects import grant_for_key
+
+MISSING_KEY = "missing API key: send 'Authorization: Bearer <key>' or 'x-api-key'"
+
+
+def bearer_token(value: str) -> str | None:
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def api_key_from(connection: HTTPConnection) -> str | None:
+    """The key in the Authorization (Bearer) or x-api-key header, if any."""
+    token = bearer_token(connection.headers.get("authorization", ""))
+    return token or connection.headers.get("x-api-key", "").strip() or None
+
+
+class ApiKeyResolver:
+    def __init__(
+        self, engine: AsyncEngine, *, ttl_s: float = 5.0, max_entries: int = 10_000
+    ) -> None:
+        self._engine = engine
+        self._ttl_s = ttl_s
+        self._max_entries = max_entries
+        self._cache: dict[str, tuple[float, Viewer | None]] = {}
+
+    async def viewer(self, api_key: str | None) -> Viewer:
+        """The key's viewer; raises Unauthorized for a missing, unknown, revoked or
+        expired key."""
+        if not api_key:
+            raise Unauthorized(MISSING_KEY)
+        now = time.monotonic()
+        cached = self._cache.get(api_key)
+        if cached is not None and cached[0] > now:
+            viewer = cached[1]
+        else:
+            grant = await grant_for_key(self._engine, api_key)
+            viewer = None if grant is None else Viewer.of(grant)
+            if len(self._cache) >= self._max_entries:
+                self._cache.clear()
+            self._cache[api_key] = (now + self._ttl_s, viewer)
+        if viewer is None:
+            raise Unauthorized("invalid API key (unknown, revoked or expired)")
+        return viewer
+
+    async def require(self, connection: HTTPConnection, permission: Permission) -> Viewer:
+        """The caller's viewer if it holds ``permission``; Unauthorized or Forbidden if not."""
+        viewer = await self.viewer(api_key_from(connection))
+        if not viewer.can(permission):
+            raise Forbidden(f"this API key lacks the permission '{permission}'")
+        return viewer

@@ -1,0 +1,47 @@
+"""The errors a caller can cause, in one small hierarchy.
+
+Each maps to one HTTP status (the REST and ingest handlers in agenttrace/apps.py) and to
+one GraphQL error code (graph/errors.py). Their messages are written for the caller:
+they name the problem and never carry a stack trace or a secret.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    status_code = 400
+    code = "BAD_REQUEST"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    @property
+    def extensions(self) -> dict[str, str]:
+        """GraphQL errors carry the code (graphql-core reads this attribute)."""
+        return {"code": self.code}
+
+
+class InvalidArgument(UserError):
+    status_code = 400
+    code = "INVALID_ARGUMENT"
+
+
+class Unauthorized(UserError):
+    status_code = 401
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(UserError):
+    status_code = 403
+    code = "FORBIDDEN"
+
+
+class NotFound(UserError):
+    status_code = 404
+    code = "NOT_FOUND"
+
+
+class Conflict(UserError):
+    status_code = 409
+    code = "CONFLICT"

@@ -1,0 +1,66 @@
+"""What every resolver gets through ``info.context``: the database, per-request
+dataloaders, the live fan-out and the caller."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.fastapi import BaseContext
+from strawberry.types import Info as StrawberryInfo
+
+from access.api_keys import ApiKeyResolver, api_key_from, bearer_token
+from access.permissions import Permission
+from access.viewer import Viewer
+from agenttrace.errors import Forbidden
+from agenttrace.settings import Settings
+from loaders import Loaders
+from messaging.live_events import LiveEvents
+
+
+class Context(BaseContext):
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        engine: AsyncEngine,
+        keys: ApiKeyResolver,
+        live: LiveEvents,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.engine = engine
+        self.keys = keys
+        self.live = live
+        self.loaders = Loaders.create(engine)
+
+    def _presented_key(self) -> str | None:
+        # Over WebSocket the key comes in connection_init's payload; browsers cannot set
+        # headers on a WebSocket upgrade.
+        params: Any = self.connection_params
+        if isinstance(params, dict):
+            for name in ("Authorization", "authorization"):
+                value = params.get(name)
+                if isinstance(value, str) and (token := bearer_token(value)):
+                    return token
+            for name in ("apiKey", "api_key", "x-api-key"):
+                value = params.get(name)
+                if isinstance(value, str) and value.strip():
+                    return value.strip()
+        return api_key_from(self.request) if self.request is not None else None
+
+    async def viewer(self) -> Viewer:
+        """The caller; raises Unauthorized without a valid key."""
+        return await self.keys.viewer(self._presented_key())
+
+    async def project_for(self, project_id: uuid.UUID, permission: Permission) -> uuid.UUID:
+        """``project_id`` if the caller holds ``permission`` on it. Another project's id
+        gets the same answer as a missing one, so ids leak nothing."""
+        viewer = await self.viewer()
+        if not viewer.can(permission, project_id):
+            raise Forbidden("no such project, or this API key may not do that there")
+        return project_id
+
+
+Info = StrawberryInfo[Context, None]

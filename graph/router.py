@@ -1,0 +1,31 @@
+"""``/graphql`` on FastAPI: queries over HTTP, subscriptions over WebSocket
+(graphql-transport-ws and the legacy graphql-ws), GraphiQL when opened in a browser."""
+
+from __future__ import annotations
+
+from starlette.requests import HTTPConnection
+from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+
+from graph.context import Context
+from graph.schema import schema
+
+
+async def _context(connection: HTTPConnection) -> Context:
+    state = connection.app.state
+    return Context(
+        settings=state.settings,
+        engine=state.query_engine,
+        keys=state.keys,
+        live=state.live,
+    )
+
+
+def graphql_router() -> GraphQLRouter[Context, None]:
+    return GraphQLRouter(
+        schema,
+        path="/graphql",
+        context_getter=_context,
+        graphql_ide="graphiql",
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+    )

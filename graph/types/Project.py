@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from access.permissions import Permission
+from agenttrace.errors import NotFound
+from graph.context import Info
+from graph.ids import parse_trace_id, parse_uuid
+from graph.types.Connection import Connection, connection_of
+from graph.types.SortInput import SortInput, sort_of
+from graph.types.Span import Span
+from graph.types.SpanFilter import SpanFilter, span_conditions_of
+from graph.types.TimeRangeInput import TimeRangeInput
+from graph.types.Trace import Trace
+from graph.types.TraceFilter import TraceFilter, conditions_of
+from graph.types.TraceGroup import TraceGroup
+from resolvers.projects import ProjectData, trace_groups
+from resolvers.spans import list_spans
+from resolvers.traces import list_traces
+
+
+@strawberry.type(description="A project: the traces of one application or team.")
+class Project(relay.Node):
+    data: strawberry.Private[ProjectData]
+
+    @classmethod
+    def resolve_id(cls, root: Project, *, info: Info) -> str:
+        return str(root.data.id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Project | None]:
+        viewer = await info.context.viewer()
+        ids = [parse_uuid(node_id, "project") for node_id in node_ids]
+        visible = [i for i in ids if viewer.can(Permission.READ_TRACES, i)]
+        found = dict(
+            zip(visible, await info.context.loaders.project_by_id.load_many(visible), strict=True)
+        )
+        projects = [Project(data=d) if (d := found.get(i)) is not None else None for i in ids]
+        if required and any(p is None for p in projects):
+            raise NotFound("no such project")
+        return projects
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.data.name
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.data.created_at
+
+    @strawberry.field
+    async def trace_count(self, info: Info) -> int:
+        return (await info.context.loaders.project_stats.load(self.data.id)).trace_count
+
+    @strawberry.field
+    async def span_count(self, info: Info) -> int:
+        return (await info.context.loaders.project_stats.load(self.data.id)).span_count
+
+    @strawberry.field(description="Traces with at least one failed span.")
+    async def error_trace_count(self, info: Info) -> int:
+        return (await info.context.loaders.project_stats.load(self.data.id)).error_trace_count
+
+    @strawberry.field
+    async def last_trace_at(self, info: Info) -> datetime | None:
+        return (await info.context.loaders.project_stats.load(self.data.id)).last_trace_at
+
+    @strawberry.field(description="The project's traces, filtered and sorted, a page at a time.")
+    async def traces(
+        self,
+        info: Info,
+        filter: TraceFilter | None = None,
+        sort: SortInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Trace]:
+        page = await list_traces(
+            info.context.engine,
+            self.data.id,
+            conditions_of(filter),
+            sort_of(sort),
+            first=first,
+            after=after,
+        )
+        return connection_of(page, lambda data: Trace(data=data))
+
+    @strawberry.field(description="One trace by its 32-hex-digit OTel trace id.")
+    async def trace(self, info: Info, trace_id: str) -> Trace | None:
+        found = await info.context.loaders.trace_by_id.load(
+            (self.data.id, parse_trace_id(trace_id))
+        )
+        return Trace(data=found) if found is not None else None
+
+    @strawberry.field(description="The project's spans across traces, filtered and sorted.")
+    async def spans(
+        self,
+        info: Info,
+        filter: SpanFilter | None = None,
+        sort: SortInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Span]:
+        page = await list_spans(
+            info.context.engine,
+            self.data.id,
+            span_conditions_of(filter),
+            sort_of(sort),
+            first=first,
+            after=after,
+        )
+        return connection_of(page, lambda data: Span(data=data))
+
+    @strawberry.field(description="Sessions seen, most recently active first.")
+    async def sessions(
+        self, info: Info, time_range: TimeRangeInput | None = None, limit: int = 50
+    ) -> list[TraceGroup]:
+        time = time_range.to_range() if time_range else None
+        groups = await trace_groups(info.context.engine, self.data.id, "session_id", time, limit)
+        return [TraceGroup(data=g) for g in groups]
+
+    @strawberry.field(description="End users seen, most recently active first.")
+    async def users(
+        self, info: Info, time_range: TimeRangeInput | None = None, limit: int = 50
+    ) -> list[TraceGroup]:
+        time = time_range.to_range() if time_range else None
+        groups = await trace_groups(info.context.engine, self.data.id, "user_id", time, limit)
+        return [TraceGroup(data=g) for g in groups]

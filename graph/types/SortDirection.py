@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+import strawberry
+
+from resolvers.paging import SortDirection as _SortDirection
+
+SortDirection = strawberry.enum(_SortDirection)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import strawberry
+
+from graph.filter_conditions import to_conditions
+from graph.types.KeyValueInput import KeyValueInput
+from graph.types.NumberRangeInput import NumberRangeInput
+from graph.types.SpanKind import SpanKind
+from graph.types.TextMatchInput import TextMatchInput
+from graph.types.TimeRangeInput import TimeRangeInput
+from graph.types.TraceStatus import TraceStatus
+from resolvers.filters import Conditions
+
+
+@strawberry.input(description="Every given condition must hold. Lists match any of their values.")
+class TraceFilter:
+    time_range: TimeRangeInput | None = None
+    status: list[TraceStatus] | None = None
+    name: TextMatchInput | None = None
+    span_kind: list[SpanKind] | None = strawberry.field(
+        default=None, description="Has a span of one of these kinds."
+    )
+    model: list[str] | None = strawberry.field(
+        default=None, description="Has a span calling one of these models."
+    )
+    tags_any: list[str] | None = None
+    tags_all: list[str] | None = None
+    metadata: list[KeyValueInput] | None = None
+    attributes: list[KeyValueInput] | None = strawberry.field(
+        default=None, description="Has a span with these attribute values."
+    )
+    user_id: list[str] | None = None
+    session_id: list[str] | None = None
+    environment: list[str] | None = None
+    duration_ms: NumberRangeInput | None = None
+    cost: NumberRangeInput | None = None
+    has_error: bool | None = None
+
+    def to_conditions(self) -> Conditions:
+        return to_conditions(self, self.span_kind)
+
+
+def conditions_of(value: TraceFilter | None) -> Conditions:
+    return Conditions() if value is None else value.to_conditions()

@@ -1,0 +1,1 @@
+"""The schema's types: one Strawberry type per file, named like the type."""

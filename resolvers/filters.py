@@ -1,0 +1,182 @@
+"""Trace and span filters, and their compilation to parameterised SQL.
+
+The specs here are plain dataclasses so that GraphQL inputs, REST query parameters and
+subscriptions all build the same thing and share one compiler. User values only ever
+travel as bind parameters; the SQL text is built from fixed fragments.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+TRACE_STATUSES = frozenset({"OK", "ERROR", "RUNNING"})
+SPAN_STATUSES = frozenset({"UNSET", "OK", "ERROR"})
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """Start times in ``[start, end)``; either bound may be open."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRange:
+    """Values in ``[min, max]``; either bound may be open."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextMatch:
+    equals: str | None = None
+    contains: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyValue:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Conditions:
+    """What both trace and span filters can ask. On a trace, ``kinds``, ``models`` and
+    ``attributes`` mean "has a span with ..."."""
+
+    time: TimeRange | None = None
+    statuses: tuple[str, ...] = ()
+    name: TextMatch | None = None
+    kinds: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    tags_any: tuple[str, ...] = ()
+    tags_all: tuple[str, ...] = ()
+    metadata: tuple[KeyValue, ...] = ()
+    attributes: tuple[KeyValue, ...] = ()
+    user_ids: tuple[str, ...] = ()
+    session_ids: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+    duration_ms: NumberRange | None = None
+    cost: NumberRange | None = None
+    has_error: bool | None = None
+    trace_ids: tuple[uuid.UUID, ...] = ()
+
+
+@dataclass(slots=True)
+class Where:
+    """A conjunction of SQL conditions with their bind parameters."""
+
+    clauses: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def bind(self, value: Any) -> str:
+        name = f"w{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def add(self, clause: str) -> None:
+        self.clauses.append(clause)
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.clauses) if self.clauses else "TRUE"
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _text_array(where: Where, values: tuple[str, ...]) -> str:
+    return f"CAST({where.bind(list(values))} AS text[])"
+
+
+def _range(where: Where, expr: str, bounds: NumberRange | None) -> None:
+    if bounds is None:
+        return
+    if bounds.min is not None:
+        where.add(f"{expr} >= {where.bind(bounds.min)}")
+    if bounds.max is not None:
+        where.add(f"{expr} <= {where.bind(bounds.max)}")
+
+
+def _common(where: Where, c: Conditions, alias: str) -> None:
+    """The conditions that read the same columns on ``traces`` and ``spans``."""
+    if c.time is not None:
+        if c.time.start is not None:
+            where.add(f"{alias}.start_time >= {where.bind(c.time.start)}")
+        if c.time.end is not None:
+            where.add(f"{alias}.start_time < {where.bind(c.time.end)}")
+    if c.statuses:
+        where.add(f"{alias}.status = ANY({_text_array(where, c.statuses)})")
+    if c.name is not None:
+        if c.name.equals is not None:
+            where.add(f"{alias}.name = {where.bind(c.name.equals)}")
+        if c.name.contains is not None:
+            where.add(f"{alias}.name ILIKE {where.bind(_like_pattern(c.name.contains))}")
+    if c.tags_any:
+        where.add(f"{alias}.tags && {_text_array(where, c.tags_any)}")
+    if c.tags_all:
+        where.add(f"{alias}.tags @> {_text_array(where, c.tags_all)}")
+    for pair in c.metadata:
+        where.add(f"({alias}.metadata ->> {where.bind(pair.key)}) = {where.bind(pair.value)}")
+    for column, values in (
+        ("user_id", c.user_ids),
+        ("session_id", c.session_ids),
+        ("environment", c.environments),
+    ):
+        if values:
+            where.add(f"{alias}.{column} = ANY({_text_array(where, values)})")
+    if c.trace_ids:
+        where.add(f"{alias}.trace_id = ANY(CAST({where.bind(list(c.trace_ids))} AS uuid[]))")
+
+
+def _span_only(where: Where, c: Conditions, alias: str) -> list[str]:
+    """Conditions on span columns, as a list so traces can wrap them in EXISTS."""
+    inner = Where(params=where.params)
+    if c.kinds:
+        inner.add(f"{alias}.kind = ANY({_text_array(inner, c.kinds)})")
+    if c.models:
+        inner.add(f"{alias}.model = ANY({_text_array(inner, c.models)})")
+    for pair in c.attributes:
+        inner.add(f"({alias}.attributes ->> {inner.bind(pair.key)}) = {inner.bind(pair.value)}")
+    return inner.clauses
+
+
+SPAN_DURATION_MS = "(EXTRACT(EPOCH FROM (s.end_time - s.start_time)) * 1000)"
+
+
+def trace_where(project_id: uuid.UUID, c: Conditions) -> Where:
+    """WHERE for ``traces t`` of one project."""
+    where = Where()
+    where.add(f"t.project_id = {where.bind(project_id)}")
+    _common(where, c, "t")
+    span_clauses = _span_only(where, c, "s")
+    if span_clauses:
+        where.add(
+            "EXISTS (SELECT 1 FROM spans s WHERE s.project_id = t.project_id"
+            f" AND s.trace_id = t.trace_id AND {' AND '.join(span_clauses)})"
+        )
+    _range(where, "t.duration_ms", c.duration_ms)
+    _range(where, "t.cost", c.cost)
+    if c.has_error is not None:
+        where.add("t.error_count > 0" if c.has_error else "t.error_count = 0")
+    return where
+
+
+def span_where(project_id: uuid.UUID, c: Conditions) -> Where:
+    """WHERE for ``spans s`` of one project."""
+    where = Where()
+    where.add(f"s.project_id = {where.bind(project_id)}")
+    _common(where, c, "s")
+    where.clauses += _span_only(where, c, "s")
+    _range(where, SPAN_DURATION_MS, c.duration_ms)
+    _range(where, "s.cost", c.cost)
+    if c.has_error is not None:
+        where.add("s.status = 'ERROR'" if c.has_error else "s.status <> 'ERROR'")
+    return where
