@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 import strawberry
+import structlog
+from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
 
-from graph.errors import mask_unexpected_errors
+from graph.errors import is_unexpected, mask_unexpected_errors
 from graph.queries import Query
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
 
-schema = strawberry.Schema(
+log = structlog.get_logger(__name__)
+
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """A client's mistake is routine (one line, no stack); anything else is our bug
+        and is logged with its stack before MaskErrors hides it from the client."""
+        for error in errors:
+            if is_unexpected(error):
+                StrawberryLogger.error(error, execution_context)
+            else:
+                log.info("graphql.client_error", message=error.message)
+
+
+schema = Schema(
     query=Query,
     # Factories: strawberry builds fresh extension instances per request.
     extensions=[
