@@ -11,6 +11,7 @@ from strawberry.utils.logging import StrawberryLogger
 
 from graph.errors import is_unexpected, mask_unexpected_errors
 from graph.queries import Query
+from graph.query_cost import query_cost_limit
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -39,6 +40,7 @@ schema = Schema(
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        query_cost_limit,
         mask_unexpected_errors,
     ],
 )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from agenttrace.errors import InvalidArgument
 from resolvers.filters import Where
 from resolvers.paging import Page, Sort, SortDirection, SortField, decode_cursor, encode_cursor
+from resolvers.reading import reading
 
 T = TypeVar("T")
 
@@ -56,7 +57,7 @@ async def fetch_page(
         f"SELECT {query.columns}, {expr} AS sort_value FROM {query.table}"
         f" WHERE {where.sql} ORDER BY {order} LIMIT {size + 1}"
     )
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = (await conn.execute(text(sql), where.params)).mappings().all()
     page = rows[:size]
     return Page(

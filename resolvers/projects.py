@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resolvers.filters import TimeRange
+from resolvers.reading import reading
 
 MAX_GROUPS = 500
 
@@ -47,7 +48,7 @@ class TraceGroup:
 async def projects_by_ids(
     engine: AsyncEngine, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, ProjectData]:
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = await conn.execute(
             text("SELECT id, name, created_at FROM projects WHERE id = ANY(CAST(:ids AS uuid[]))"),
             {"ids": list(ids)},
@@ -60,7 +61,7 @@ async def stats_of_projects(
 ) -> dict[uuid.UUID, ProjectStats]:
     """Counts from the traces table (its span_count aggregates), never a scan of spans."""
     result = {project_id: ProjectStats(0, 0, 0, None) for project_id in ids}
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = await conn.execute(
             text(
                 "SELECT project_id, count(*) AS traces, COALESCE(sum(span_count), 0) AS spans,"
@@ -93,7 +94,7 @@ async def trace_groups(
     if time is not None and time.end is not None:
         where += " AND start_time < :end"
         params["end"] = time.end
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = await conn.execute(
             text(
                 f"SELECT {by} AS key, count(*) AS traces, count(*) FILTER (WHERE error_count > 0)"

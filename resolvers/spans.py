@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from resolvers.filters import SPAN_DURATION_MS, Conditions, span_where
 from resolvers.keyset import KeysetQuery, fetch_page
 from resolvers.paging import Page, Sort, SortField, page_size
+from resolvers.reading import reading
 from resolvers.records import SPAN_COLUMNS, SpanData, SpanKey, TraceKey
 
 _SPANS = KeysetQuery(
@@ -45,7 +46,7 @@ async def spans_of_traces(
 ) -> dict[TraceKey, list[SpanData]]:
     """Every span of each trace, by start time (one statement for any number of traces)."""
     result: dict[TraceKey, list[SpanData]] = {key: [] for key in keys}
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = (
             await conn.execute(
                 text(
@@ -63,7 +64,7 @@ async def spans_of_traces(
 
 
 async def spans_by_keys(engine: AsyncEngine, keys: Sequence[SpanKey]) -> dict[SpanKey, SpanData]:
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = (
             await conn.execute(
                 text(
@@ -83,7 +84,7 @@ async def children_of_spans(
 ) -> dict[SpanKey, list[SpanData]]:
     """Each span's direct children, by start time."""
     result: dict[SpanKey, list[SpanData]] = {key: [] for key in keys}
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = (
             await conn.execute(
                 text(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from resolvers.filters import Conditions, trace_where
 from resolvers.keyset import KeysetQuery, fetch_page
 from resolvers.paging import Page, Sort, SortField, page_size
+from resolvers.reading import reading
 from resolvers.records import TRACE_COLUMNS, TraceData, TraceKey
 
 _TRACES = KeysetQuery(
@@ -49,7 +50,7 @@ async def traces_by_keys(
     engine: AsyncEngine, keys: Sequence[TraceKey]
 ) -> dict[TraceKey, TraceData]:
     """The traces that exist among ``keys`` (one statement for any number of keys)."""
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = (
             await conn.execute(
                 text(
@@ -68,7 +69,7 @@ async def matching_trace_ids(
 ) -> set[uuid.UUID]:
     """Which of ``conditions.trace_ids`` match the rest of the conditions (subscriptions)."""
     where = trace_where(project_id, conditions)
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = await conn.execute(
             text(f"SELECT t.trace_id FROM traces t WHERE {where.sql}"), where.params
         )

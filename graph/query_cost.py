@@ -1,0 +1,104 @@
+"""A validation rule that refuses queries whose worst-case size is too large.
+
+Depth and alias limits (strawberry's extensions) do not stop a shallow query that asks
+for 200 traces x their spans x each span's children x ... This rule estimates, before
+anything runs, how many field values a query could produce: each field costs 1 per
+parent object, and a list field multiplies what is under it by its page size (`first`
+or `limit`, or the cap when given by a variable) or by a guess for unpaged lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationRule,
+    get_named_type,
+)
+from strawberry.extensions import AddValidationRules
+
+from resolvers.paging import MAX_PAGE_SIZE
+
+MAX_COST = 250_000
+UNPAGED_LIST_GUESS = 10
+"""Span lists of a trace, children, descendants: unpaged, so assume ten."""
+CONNECTION_LISTS = frozenset({"edges", "nodes"})
+"""A connection's lists are already counted by its `first`."""
+
+
+def _is_list(field_type: Any) -> bool:
+    if isinstance(field_type, GraphQLNonNull):
+        field_type = field_type.of_type
+    return isinstance(field_type, GraphQLList)
+
+
+def _page_size(node: FieldNode) -> int | None:
+    for argument in node.arguments or ():
+        if argument.name.value in ("first", "limit"):
+            value = argument.value
+            # A variable's value is unknown at validation: assume the worst.
+            return int(value.value) if isinstance(value, IntValueNode) else MAX_PAGE_SIZE
+    return None
+
+
+class QueryCostRule(ValidationRule):
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        root = self.context.schema.get_root_type(node.operation)
+        if root is None:
+            return
+        cost = self._cost(node.selection_set, root, 1)
+        if cost > MAX_COST:
+            self.report_error(
+                GraphQLError(
+                    f"query cost {cost:,} exceeds the limit of {MAX_COST:,}: ask for fewer"
+                    " items per page (first/limit) or fewer nested lists",
+                    node,
+                )
+            )
+
+    def _cost(self, selections: SelectionSetNode | None, parent: GraphQLNamedType, n: int) -> int:
+        if selections is None:
+            return 0
+        total = 0
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                total += n + self._field_cost(selection, parent, n)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self.context.schema.get_type(condition.name.value) if condition else parent
+                total += self._cost(selection.selection_set, target or parent, n)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.context.get_fragment(selection.name.value)
+                if fragment is not None:
+                    target = self.context.schema.get_type(fragment.type_condition.name.value)
+                    total += self._cost(fragment.selection_set, target or parent, n)
+        return total
+
+    def _field_cost(self, node: FieldNode, parent: GraphQLNamedType, n: int) -> int:
+        if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            return 0
+        definition = parent.fields.get(node.name.value)
+        if definition is None:
+            return 0  # unknown fields are reported by graphql-core's own rules
+        size = _page_size(node)
+        if size is not None:
+            n *= size
+        elif _is_list(definition.type) and node.name.value not in CONNECTION_LISTS:
+            n *= UNPAGED_LIST_GUESS
+        return self._cost(node.selection_set, get_named_type(definition.type), n)
+
+
+def query_cost_limit() -> AddValidationRules:
+    return AddValidationRules([QueryCostRule])
