@@ -1,9 +1,12 @@
 """Resolves a presented API key to a Viewer, with a short-lived cache so the hot path does
-not query PostgreSQL per request (a revoked key stops working within ``ttl_s``)."""
+not query PostgreSQL per request (a revoked key stops working within ``ttl_s``, and at
+once in the process that revoked it)."""
 
 from __future__ import annotations
 
 import time
+import uuid
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
@@ -56,6 +59,20 @@ class ApiKeyResolver:
         if viewer is None:
             raise Unauthorized("invalid API key (unknown, revoked or expired)")
         return viewer
+
+    def forget_key(self, key_id: uuid.UUID) -> None:
+        """Drops the key from the cache, so revoking it takes effect at once in this
+        process. Other processes keep honouring it until their entry expires."""
+        self._forget(lambda viewer: viewer.key_id == key_id)
+
+    def forget_project(self, project_id: uuid.UUID) -> None:
+        """Drops every key of the project from the cache (the project was deleted)."""
+        self._forget(lambda viewer: viewer.project_id == project_id)
+
+    def _forget(self, matches: Callable[[Viewer], bool]) -> None:
+        for api_key, (_, viewer) in list(self._cache.items()):
+            if viewer is not None and matches(viewer):
+                del self._cache[api_key]
 
     async def require(self, connection: HTTPConnection, permission: Permission) -> Viewer:
         """The caller's viewer if it holds ``permission``; Unauthorized or Forbidden if not."""

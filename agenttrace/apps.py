@@ -22,6 +22,7 @@ from graph.router import graphql_router
 from ingest.routes import IngestService, install_error_handlers
 from ingest.routes import router as ingest_router
 from messaging import topics
+from rest.analytics import router as analytics_router
 from rest.traces import router as traces_router
 from storage.migrate import upgrade_async
 from storage.projects import ALL_SCOPES, count_projects, create_project
@@ -48,6 +49,7 @@ def storage_worker(runtime: Runtime) -> StorageWorker:
         bus=runtime.bus,
         consumer=runtime.bus.consumer(topics.SPANS, settings.kafka_consumer_group),
         live=runtime.live,
+        cache=runtime.cache,
         batch_max_messages=settings.worker_batch_max_messages,
         batch_max_wait_ms=settings.worker_batch_max_wait_ms,
     )
@@ -83,6 +85,7 @@ def build_app(settings: Settings, database_url: str, roles: Roles) -> FastAPI:
             app.state.query_engine = runtime.query_engine
             app.state.bus = runtime.bus if uses_bus else None
             app.state.live = runtime.live
+            app.state.cache = runtime.cache
             app.state.keys = ApiKeyResolver(runtime.engine)
             app.state.ingest = IngestService(settings, runtime.bus, app.state.keys)
             if roles.bootstrap_project:
@@ -107,6 +110,7 @@ def build_app(settings: Settings, database_url: str, roles: Roles) -> FastAPI:
         app.include_router(ingest_router)
     if roles.query:
         app.include_router(traces_router)
+        app.include_router(analytics_router)
         app.include_router(graphql_router())
     return app
 

@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agenttrace.settings import Settings
+from cache.store import Cache, MemoryCache, NullCache, RedisCache
 from messaging.bus import Bus, BusUnavailable
 from messaging.embedded_bus import EmbeddedBus
 from messaging.kafka_bus import KafkaBus
@@ -28,6 +29,7 @@ class Runtime:
     """For API reads: its statement timeout bounds every query a client can send."""
     bus: Bus
     live: LiveEvents
+    cache: Cache
 
 
 def make_bus(settings: Settings, engine: AsyncEngine) -> Bus:
@@ -43,6 +45,17 @@ def make_bus(settings: Settings, engine: AsyncEngine) -> Bus:
     )
 
 
+def make_cache(settings: Settings) -> Cache:
+    if settings.redis_url is not None:
+        return RedisCache(settings.redis_url, stale_ttl_s=settings.cache_stale_ttl_s)
+    if settings.embedded_mode:
+        return MemoryCache(
+            stale_ttl_s=settings.cache_stale_ttl_s
+        )  # serve: its worker invalidates this very object
+    # An API whose workers run elsewhere, without Redis, would never hear of their writes.
+    return NullCache()
+
+
 @asynccontextmanager
 async def open_runtime(
     settings: Settings, database_url: str, *, need_bus: bool = True, need_live: bool = True
@@ -55,6 +68,7 @@ async def open_runtime(
     )
     bus = make_bus(settings, engine)
     live = LiveEvents(settings.redis_url)
+    cache = make_cache(settings)
     try:
         if need_live:
             await live.start()
@@ -64,11 +78,12 @@ async def open_runtime(
             except BusUnavailable as exc:
                 # Ingest answers 503 and workers retry until the bus is back; no restart needed.
                 log.warning("bus.unavailable_at_start", error=str(exc))
-        yield Runtime(settings, engine, query_engine, bus, live)
+        yield Runtime(settings, engine, query_engine, bus, live, cache)
     finally:
         if need_bus:
             await bus.stop()
         if need_live:
             await live.stop()
+        await cache.close()
         await engine.dispose()
         await query_engine.dispose()

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
 
     # Query API: no client query may run longer than this in PostgreSQL.
     query_statement_timeout_ms: int = Field(default=15_000, gt=0)
+    # How long a write keeps a cache key uncacheable. It must outlast any read that
+    # started before the write (see cache/store.py), so keep it above the timeout.
+    cache_stale_ttl_s: float = Field(default=60.0, gt=0)
 
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"

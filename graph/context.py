@@ -15,6 +15,7 @@ from access.permissions import Permission
 from access.viewer import Viewer
 from agenttrace.errors import Forbidden
 from agenttrace.settings import Settings
+from cache.store import Cache
 from loaders import Loaders
 from messaging.live_events import LiveEvents
 
@@ -27,13 +28,15 @@ class Context(BaseContext):
         engine: AsyncEngine,
         keys: ApiKeyResolver,
         live: LiveEvents,
+        cache: Cache,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.engine = engine
         self.keys = keys
         self.live = live
-        self.loaders = Loaders.create(engine)
+        self.cache = cache
+        self.loaders = Loaders.create(engine, cache)
 
     def _presented_key(self) -> str | None:
         # Over WebSocket the key comes in connection_init's payload; browsers cannot set
@@ -49,6 +52,10 @@ class Context(BaseContext):
                 if isinstance(value, str) and value.strip():
                     return value.strip()
         return api_key_from(self.request) if self.request is not None else None
+
+    def refresh_loaders(self) -> None:
+        """After a mutation writes: what later fields load must not come from before."""
+        self.loaders = Loaders.create(self.engine, self.cache)
 
     async def viewer(self) -> Viewer:
         """The caller; raises Unauthorized without a valid key."""

@@ -26,4 +26,5 @@ def to_conditions(f: Any, kinds: Sequence[str] | None) -> Conditions:
         duration_ms=f.duration_ms.to_range() if f.duration_ms else None,
         cost=f.cost.to_range() if f.cost else None,
         has_error=f.has_error,
+        annotations=tuple(a.to_condition() for a in f.annotations or ()),
     )

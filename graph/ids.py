@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import uuid
 
+from strawberry import relay
+
 from agenttrace.errors import InvalidArgument
 from resolvers.records import SpanKey, TraceKey
 from storage.otel_ids import (
@@ -22,6 +24,20 @@ def trace_node_id(key: TraceKey) -> str:
 
 def span_node_id(key: SpanKey) -> str:
     return f"{key[0]}:{trace_id_to_hex(key[1])}:{span_id_to_hex(key[2])}"
+
+
+def scoped_node_id(key: tuple[uuid.UUID, uuid.UUID]) -> str:
+    """The node id of a row keyed by (project id, its own uuid): annotations, API keys."""
+    return f"{key[0]}:{key[1]}"
+
+
+def node_id_of(global_id: relay.GlobalID, type_name: str, argument: str) -> str:
+    """The node id inside ``global_id``; InvalidArgument if it is another type's id."""
+    if global_id.type_name != type_name:
+        raise InvalidArgument(
+            f"{argument} must be the id of a {type_name}, not of a {global_id.type_name}"
+        )
+    return global_id.node_id
 
 
 def parse_uuid(value: str, what: str) -> uuid.UUID:
@@ -54,3 +70,8 @@ def parse_trace_node_id(node_id: str) -> TraceKey:
 def parse_span_node_id(node_id: str) -> SpanKey:
     project, trace, span = [*node_id.split(":"), "", ""][:3]
     return parse_uuid(project, "project"), parse_trace_id(trace), parse_span_id(span)
+
+
+def parse_scoped_node_id(node_id: str, what: str) -> tuple[uuid.UUID, uuid.UUID]:
+    project, _, own = node_id.partition(":")
+    return parse_uuid(project, "project"), parse_uuid(own, what)

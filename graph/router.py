@@ -18,6 +18,7 @@ async def _context(connection: HTTPConnection) -> Context:
         engine=state.query_engine,
         keys=state.keys,
         live=state.live,
+        cache=state.cache,
     )
 
 

@@ -10,8 +10,10 @@ from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from graph.errors import is_unexpected, mask_unexpected_errors
+from graph.mutations import Mutation
 from graph.queries import Query
 from graph.query_cost import query_cost_limit
+from graph.subscriptions import Subscription
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -35,6 +37,8 @@ class Schema(strawberry.Schema):
 
 schema = Schema(
     query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
     # Factories: strawberry builds fresh extension instances per request.
     extensions=[
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),

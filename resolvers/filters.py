@@ -45,9 +45,21 @@ class KeyValue:
 
 
 @dataclass(frozen=True, slots=True)
+class AnnotationCondition:
+    """Has an annotation named ``name`` with, when given, a score in ``score``, one of
+    ``labels`` and one of ``sources``."""
+
+    name: str
+    score: NumberRange | None = None
+    labels: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Conditions:
     """What both trace and span filters can ask. On a trace, ``kinds``, ``models`` and
-    ``attributes`` mean "has a span with ..."."""
+    ``attributes`` mean "has a span with ..."; ``annotations`` mean "has an annotation,
+    on the trace or on one of its spans, matching each"."""
 
     time: TimeRange | None = None
     statuses: tuple[str, ...] = ()
@@ -64,6 +76,7 @@ class Conditions:
     duration_ms: NumberRange | None = None
     cost: NumberRange | None = None
     has_error: bool | None = None
+    annotations: tuple[AnnotationCondition, ...] = ()
     trace_ids: tuple[uuid.UUID, ...] = ()
 
 
@@ -148,6 +161,19 @@ def _span_only(where: Where, c: Conditions, alias: str) -> list[str]:
     return inner.clauses
 
 
+def _annotations(where: Where, c: Conditions, target: str) -> None:
+    """One EXISTS per condition; ``target`` ties the annotation to the outer row."""
+    for condition in c.annotations:
+        inner = Where(params=where.params)
+        inner.add(f"a.name = {inner.bind(condition.name)}")
+        _range(inner, "a.score", condition.score)
+        if condition.labels:
+            inner.add(f"a.label = ANY({_text_array(inner, condition.labels)})")
+        if condition.sources:
+            inner.add(f"a.source = ANY({_text_array(inner, condition.sources)})")
+        where.add(f"EXISTS (SELECT 1 FROM annotations a WHERE {target} AND {inner.sql})")
+
+
 SPAN_DURATION_MS = "(EXTRACT(EPOCH FROM (s.end_time - s.start_time)) * 1000)"
 
 
@@ -166,6 +192,7 @@ def trace_where(project_id: uuid.UUID, c: Conditions) -> Where:
     _range(where, "t.cost", c.cost)
     if c.has_error is not None:
         where.add("t.error_count > 0" if c.has_error else "t.error_count = 0")
+    _annotations(where, c, "a.project_id = t.project_id AND a.trace_id = t.trace_id")
     return where
 
 
@@ -179,4 +206,9 @@ def span_where(project_id: uuid.UUID, c: Conditions) -> Where:
     _range(where, "s.cost", c.cost)
     if c.has_error is not None:
         where.add("s.status = 'ERROR'" if c.has_error else "s.status <> 'ERROR'")
+    _annotations(
+        where,
+        c,
+        "a.project_id = s.project_id AND a.trace_id = s.trace_id AND a.span_id = s.span_id",
+    )
     return where

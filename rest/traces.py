@@ -6,13 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+import orjson
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from access.api_keys import ApiKeyResolver
 from access.permissions import Permission
 from access.viewer import Viewer
 from agenttrace.errors import InvalidArgument, NotFound
+from cache.keys import trace_key
+from cache.store import Cache
 from graph.ids import parse_trace_id
 from resolvers.filters import Conditions, KeyValue, NumberRange, TextMatch, TimeRange
 from resolvers.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Sort, SortDirection, SortField
@@ -23,6 +26,8 @@ from resolvers.tree import tree_order
 from rest.json import span_json, trace_json
 
 router = APIRouter(prefix="/api/v1", tags=["query"])
+
+TRACE_TTL_S = 30.0
 
 Strings = Annotated[list[str] | None, Query()]
 
@@ -47,17 +52,29 @@ def _range(low: float | None, high: float | None) -> NumberRange | None:
     return None if low is None and high is None else NumberRange(low, high)
 
 
-@router.get("/traces/{trace_id}", summary="A trace with all its spans, in tree order")
-async def get_trace(trace_id: str, request: Request) -> dict[str, Any]:
+@router.get(
+    "/traces/{trace_id}",
+    summary="A trace with all its spans, in tree order",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
+async def get_trace(trace_id: str, request: Request) -> Response:
     engine, viewer = await _reader(request)
+    cache: Cache = request.app.state.cache
     key = (viewer.project_id, parse_trace_id(trace_id))
+    cached = await cache.get("trace", trace_key(*key))
+    if cached is not None:
+        return Response(cached, media_type="application/json")
     trace = (await traces_by_keys(engine, [key])).get(key)
     if trace is None:
         raise NotFound(f"no trace {trace_id.lower()} in this project")
     spans = (await spans_of_traces(engine, [key]))[key]
-    return trace_json(trace) | {
-        "spans": [span_json(e.span) | {"depth": e.depth} for e in tree_order(spans)]
-    }
+    body = orjson.dumps(
+        trace_json(trace)
+        | {"spans": [span_json(e.span) | {"depth": e.depth} for e in tree_order(spans)]}
+    )
+    await cache.add(trace_key(*key), body, TRACE_TTL_S)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/traces", summary="The project's traces, filtered, sorted, a page at a time")

@@ -26,6 +26,7 @@ class NewProject:
     name: str
     api_key: str
     """The secret, shown once; only its hash is stored."""
+    key_id: uuid.UUID
 
 
 def hash_key(api_key: str) -> bytes:
@@ -36,11 +37,16 @@ def new_api_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+def key_prefix(api_key: str) -> str:
+    """The part of a key that is kept in clear, so people can tell their keys apart."""
+    return api_key[: len(KEY_PREFIX) + 6]
+
+
 async def create_project(
     engine: AsyncEngine, name: str, scopes: tuple[str, ...] = DEFAULT_SCOPES
 ) -> NewProject:
     """Creates a project with one API key with ``scopes``. Raises ProjectExists."""
-    project_id = uuid.uuid4()
+    project_id, key_id = uuid.uuid4(), uuid.uuid4()
     api_key = new_api_key()
     try:
         async with engine.begin() as conn:
@@ -54,16 +60,43 @@ async def create_project(
                     " VALUES (:id, :project_id, :prefix, :hash, :scopes)"
                 ),
                 {
-                    "id": uuid.uuid4(),
+                    "id": key_id,
                     "project_id": project_id,
-                    "prefix": api_key[: len(KEY_PREFIX) + 6],
+                    "prefix": key_prefix(api_key),
                     "hash": hash_key(api_key),
                     "scopes": list(scopes),
                 },
             )
     except IntegrityError:
         raise ProjectExists(f"a project named {name!r} already exists") from None
-    return NewProject(project_id, name, api_key)
+    return NewProject(project_id, name, api_key, key_id)
+
+
+async def rename_project(engine: AsyncEngine, project_id: uuid.UUID, name: str) -> bool:
+    """Whether there was such a project to rename. Raises ProjectExists."""
+    try:
+        async with engine.begin() as conn:
+            renamed = await conn.scalar(
+                text("UPDATE projects SET name = :name WHERE id = :id RETURNING id"),
+                {"id": project_id, "name": name},
+            )
+    except IntegrityError:
+        raise ProjectExists(f"a project named {name!r} already exists") from None
+    return renamed is not None
+
+
+async def delete_project(engine: AsyncEngine, project_id: uuid.UUID) -> bool:
+    """Deletes the project with its spans, traces, annotations and API keys, in one
+    transaction; whether there was such a project."""
+    async with engine.begin() as conn:
+        # Spans and traces have no foreign key to their project; annotations and keys go
+        # by cascade.
+        await conn.execute(text("DELETE FROM spans WHERE project_id = :id"), {"id": project_id})
+        await conn.execute(text("DELETE FROM traces WHERE project_id = :id"), {"id": project_id})
+        deleted = await conn.scalar(
+            text("DELETE FROM projects WHERE id = :id RETURNING id"), {"id": project_id}
+        )
+    return deleted is not None
 
 
 async def count_projects(engine: AsyncEngine) -> int:

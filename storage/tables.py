@@ -12,7 +12,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Double, Index, LargeBinary, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Double,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -76,15 +88,48 @@ class Trace(SQLModel, table=True):
     session_id: str | None = Field(default=None, sa_column=Column(Text))
     environment: str | None = Field(default=None, sa_column=Column(Text))
     tags: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    """``(tags of the spans + manual_tags) - removed_tags``, kept so by the recompute."""
+    manual_tags: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    )
+    """Tags added by hand (tagTrace): they survive the recompute."""
+    removed_tags: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    )
+    """Tags removed by hand: hidden even when a span carries them."""
     metadata_: dict[str, Any] = Field(sa_column=Column("metadata", JSONB, nullable=False))
     created_at: datetime | None = Field(default=None, sa_column=_now_column())
     updated_at: datetime | None = Field(default=None, sa_column=_now_column())
 
 
+SPAN_MEASURE_COLUMNS = [
+    "end_time",
+    "kind",
+    "status",
+    "model",
+    "name",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cost",
+    "trace_id",
+    "span_id",
+]
+
+
 class Span(SQLModel, table=True):
     __tablename__ = "spans"
     __table_args__ = (
-        Index("ix_spans_project_start", "project_id", "start_time"),
+        # Carries what analytics aggregate, so a time range is read from the index alone
+        # (migration 0003): the rows themselves, with inputs and outputs, are ten times wider.
+        Index(
+            "ix_spans_project_start",
+            "project_id",
+            "start_time",
+            postgresql_include=SPAN_MEASURE_COLUMNS,
+        ),
         Index("ix_spans_project_kind", "project_id", "kind", "start_time"),
         Index(
             "ix_spans_project_model",
@@ -126,6 +171,44 @@ class Span(SQLModel, table=True):
     environment: str | None = Field(default=None, sa_column=Column(Text))
     tags: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
     metadata_: dict[str, Any] = Field(sa_column=Column("metadata", JSONB, nullable=False))
+    updated_at: datetime | None = Field(default=None, sa_column=_now_column())
+
+
+class Annotation(SQLModel, table=True):
+    """A score, label or comment on a trace (``span_id`` NULL) or on one of its spans.
+    Deleting the trace, the span or the project deletes it."""
+
+    __tablename__ = "annotations"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["project_id", "trace_id"],
+            ["traces.project_id", "traces.trace_id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["project_id", "trace_id", "span_id"],
+            ["spans.project_id", "spans.trace_id", "spans.span_id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("source IN ('HUMAN', 'CODE', 'LLM')", name="ck_annotations_source"),
+        CheckConstraint(
+            "score IS NOT NULL OR label IS NOT NULL OR comment IS NOT NULL",
+            name="ck_annotations_has_value",
+        ),
+        Index("ix_annotations_target", "project_id", "trace_id", "span_id"),
+        Index("ix_annotations_project_name", "project_id", "name"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    project_id: uuid.UUID = Field(foreign_key="projects.id", ondelete="CASCADE")
+    trace_id: uuid.UUID = Field(nullable=False)
+    span_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    score: float | None = Field(default=None, sa_column=Column(Double))
+    label: str | None = Field(default=None, sa_column=Column(Text))
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now_column())
     updated_at: datetime | None = Field(default=None, sa_column=_now_column())
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -137,27 +138,43 @@ RECOMPUTE_TRACES = text(
         error_count = EXCLUDED.error_count, input_tokens = EXCLUDED.input_tokens,
         output_tokens = EXCLUDED.output_tokens, total_tokens = EXCLUDED.total_tokens,
         cost = EXCLUDED.cost, user_id = EXCLUDED.user_id, session_id = EXCLUDED.session_id,
-        environment = EXCLUDED.environment, tags = EXCLUDED.tags,
+        environment = EXCLUDED.environment,
+        tags = ARRAY(SELECT DISTINCT x FROM unnest(EXCLUDED.tags || traces.manual_tags) AS x
+                     WHERE x <> ALL(traces.removed_tags) ORDER BY x),
         metadata = EXCLUDED.metadata, updated_at = now()
-    RETURNING project_id, trace_id, name, status, span_count, error_count, start_time,
-        end_time, duration_ms, total_tokens, cost
+    RETURNING project_id, trace_id, name, status, start_time, end_time, duration_ms,
+        root_span_id, span_count, error_count, input_tokens, output_tokens, total_tokens, cost,
+        user_id, session_id, environment, tags, metadata, created_at, updated_at
     """
 )
 
 
 @dataclass(frozen=True, slots=True)
 class StoredTrace:
-    """A trace's aggregates right after a batch touched it."""
+    """A trace's whole row right after a batch touched it: enough for a live subscriber
+    to show the trace without reading the database."""
 
     project_id: uuid.UUID
     trace_id: uuid.UUID
     name: str
     status: str
+    start_time: datetime
+    end_time: datetime | None
+    duration_ms: float | None
+    root_span_id: int | None
     span_count: int
     error_count: int
-    duration_ms: float | None
+    input_tokens: int
+    output_tokens: int
     total_tokens: int
     cost: float
+    user_id: str | None
+    session_id: str | None
+    environment: str | None
+    tags: list[str]
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
 
 
 def _json(value: Any) -> str | None:
@@ -215,17 +232,4 @@ async def store_spans(conn: AsyncConnection, rows: list[SpanRow]) -> list[Stored
         RECOMPUTE_TRACES,
         {"project_id": [p for p, _ in touched], "trace_id": [t for _, t in touched]},
     )
-    return [
-        StoredTrace(
-            project_id=row.project_id,
-            trace_id=row.trace_id,
-            name=row.name,
-            status=row.status,
-            span_count=row.span_count,
-            error_count=row.error_count,
-            duration_ms=row.duration_ms,
-            total_tokens=row.total_tokens,
-            cost=row.cost,
-        )
-        for row in result
-    ]
+    return [StoredTrace(**row) for row in result.mappings()]

@@ -20,12 +20,15 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
 
+from cache.keys import project_stats_key, trace_key
+from cache.store import Cache
 from messaging import span_batch, topics
 from messaging.bus import Bus, BusConsumer, BusUnavailable, OutgoingMessage, ReceivedMessage
 from messaging.live_events import LiveEvents, project_channel
-from storage.otel_ids import span_id_to_hex, trace_id_to_hex
+from storage.otel_ids import trace_id_to_hex
 from workers.span_rows import InvalidSpan, SpanRow, merge_duplicates, to_row
 from workers.span_store import StoredTrace, store_spans
+from workers.trace_events import live_event, trace_event
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -68,6 +71,7 @@ class StorageWorker:
         bus: Bus,
         consumer: BusConsumer,
         live: LiveEvents,
+        cache: Cache,
         batch_max_messages: int,
         batch_max_wait_ms: int,
     ) -> None:
@@ -75,6 +79,7 @@ class StorageWorker:
         self._bus = bus
         self._consumer = consumer
         self._live = live
+        self._cache = cache
         self._max_messages = batch_max_messages
         self._max_wait_ms = batch_max_wait_ms
 
@@ -105,6 +110,9 @@ class StorageWorker:
             # A rebalance took the partitions away: the new owner replays the batch, and
             # the idempotent upsert makes that harmless.
             log.warning("worker.commit_failed", error=repr(exc))
+        # Before the live events: a subscriber that reacts by reading must not get a
+        # cached copy from before this batch.
+        await self._invalidate_cache(stored)
         await self._publish_live(stored, decoded)
 
     async def _retrying(self, action: Callable[[], Awaitable[T]]) -> T:
@@ -168,25 +176,23 @@ class StorageWorker:
             ]
         )
 
+    async def _invalidate_cache(self, stored: list[StoredTrace]) -> None:
+        keys = [trace_key(t.project_id, t.trace_id) for t in stored]
+        keys += [project_stats_key(p) for p in {t.project_id for t in stored}]
+        try:
+            await self._cache.invalidate(keys)
+        except Exception as exc:  # noqa: BLE001  the cache must never stop storage
+            # Entries written before this batch expire on their TTL (30 s at most).
+            log.warning("worker.cache_invalidate_failed", error=repr(exc))
+
     async def _publish_live(self, stored: list[StoredTrace], decoded: list[_Decoded]) -> None:
         """Live events are a view, not a record: a failure here is logged, never retried."""
-        spans_by_trace: dict[tuple[uuid.UUID, uuid.UUID], list[dict[str, object]]] = {}
-        for d in decoded:
-            if d.dead_reason is None:
-                for r in d.rows:
-                    spans_by_trace.setdefault((r.project_id, r.trace_id), []).append(
-                        {
-                            "span_id": span_id_to_hex(r.span_id),
-                            "name": r.name,
-                            "kind": r.kind,
-                            "status": r.status,
-                            "ended": r.end_time is not None,
-                        }
-                    )
+        rows = merge_duplicates([r for d in decoded if d.dead_reason is None for r in d.rows])
+        spans_by_trace: dict[tuple[uuid.UUID, uuid.UUID], list[SpanRow]] = {}
+        for r in rows:
+            spans_by_trace.setdefault((r.project_id, r.trace_id), []).append(r)
         for trace in stored:
-            event = _trace_event(trace) | {
-                "spans": spans_by_trace.get((trace.project_id, trace.trace_id), [])
-            }
+            event = live_event(trace, spans_by_trace.get((trace.project_id, trace.trace_id), []))
             try:
                 await self._live.publish(project_channel(trace.project_id), event)
             except Exception as exc:  # noqa: BLE001  any fan-out failure must not stop storage
@@ -194,27 +200,12 @@ class StorageWorker:
                 return
 
 
-def _trace_event(trace: StoredTrace) -> dict[str, object]:
-    return {
-        "type": "trace.updated",
-        "project_id": str(trace.project_id),
-        "trace_id": trace_id_to_hex(trace.trace_id),
-        "name": trace.name,
-        "status": trace.status,
-        "span_count": trace.span_count,
-        "error_count": trace.error_count,
-        "duration_ms": trace.duration_ms,
-        "total_tokens": trace.total_tokens,
-        "cost": trace.cost,
-    }
-
-
 def _trace_events(stored: list[StoredTrace]) -> list[OutgoingMessage]:
     return [
         OutgoingMessage(
             topic=topics.TRACE_EVENTS,
             key=span_batch.message_key(t.project_id, trace_id_to_hex(t.trace_id)),
-            value=orjson.dumps(_trace_event(t)),
+            value=orjson.dumps(trace_event(t)),
         )
         for t in stored
     ]

@@ -10,14 +10,19 @@ from access.permissions import Permission
 from agenttrace.errors import NotFound
 from graph.context import Info
 from graph.ids import parse_trace_id, parse_uuid
+from graph.permissions import CanManageKeys
+from graph.types.Analytics import Analytics
+from graph.types.ApiKey import ApiKey
 from graph.types.Connection import Connection, connection_of
 from graph.types.SortInput import SortInput, sort_of
 from graph.types.Span import Span
 from graph.types.SpanFilter import SpanFilter, span_conditions_of
+from graph.types.TimeBucket import TimeBucket
 from graph.types.TimeRangeInput import TimeRangeInput
 from graph.types.Trace import Trace
 from graph.types.TraceFilter import TraceFilter, conditions_of
 from graph.types.TraceGroup import TraceGroup
+from resolvers.analytics import Scope
 from resolvers.projects import ProjectData, trace_groups
 from resolvers.spans import list_spans
 from resolvers.traces import list_traces
@@ -53,6 +58,15 @@ class Project(relay.Node):
     @strawberry.field
     def created_at(self) -> datetime:
         return self.data.created_at
+
+    @strawberry.field(
+        permission_classes=[CanManageKeys],
+        description="The project's API keys, newest first, revoked ones included (no secrets).",
+    )
+    async def api_keys(self, info: Info) -> list[ApiKey]:
+        await info.context.project_for(self.data.id, Permission.MANAGE_KEYS)
+        found = await info.context.loaders.api_keys_by_project.load(self.data.id)
+        return [ApiKey(data=k) for k in found]
 
     @strawberry.field
     async def trace_count(self, info: Info) -> int:
@@ -130,3 +144,17 @@ class Project(relay.Node):
         time = time_range.to_range() if time_range else None
         groups = await trace_groups(info.context.engine, self.data.id, "user_id", time, limit)
         return [TraceGroup(data=g) for g in groups]
+
+    @strawberry.field(
+        description="Counts, error rates, latency, tokens and cost over a time range (both"
+        " bounds required), as a time series, totals and groups. With a filter, span measures"
+        " count the matching spans and trace measures the traces having one."
+    )
+    def analytics(
+        self,
+        time_range: TimeRangeInput,
+        bucket: TimeBucket = TimeBucket.HOUR,  # type: ignore[valid-type]
+        filter: SpanFilter | None = None,
+    ) -> Analytics:
+        scope = Scope.of(self.data.id, time_range.to_range(), span_conditions_of(filter))
+        return Analytics(scope=scope, bucket_width=bucket)

@@ -18,6 +18,7 @@ from resolvers.records import SpanData
 from storage.otel_ids import span_id_to_hex, trace_id_to_hex
 
 if TYPE_CHECKING:
+    from graph.types.Annotation import Annotation
     from graph.types.Trace import Trace
 
 MAX_DESCENDANT_DEPTH = 20
@@ -176,6 +177,14 @@ class Span(relay.Node):
             raise InvalidArgument(f"maxDepth must be between 1 and {MAX_DESCENDANT_DEPTH}")
         tree = await info.context.loaders.trace_tree.load(self.data.trace_key)
         return [Span(data=e.span) for e in tree.descendants(self.data.span_id, max_depth)]
+
+    @strawberry.field(description="Annotations on this span, oldest first.")
+    async def annotations(
+        self, info: Info
+    ) -> list[Annotated[Annotation, strawberry.lazy("graph.types.Annotation")]]:
+        from graph.types.Annotation import annotation_list
+
+        return annotation_list(await info.context.loaders.annotations_by_span.load(self.data.key))
 
     @strawberry.field
     async def trace(self, info: Info) -> Annotated[Trace, strawberry.lazy("graph.types.Trace")]:

@@ -19,6 +19,7 @@ from resolvers.records import TraceData
 from storage.otel_ids import span_id_to_hex, trace_id_to_hex
 
 if TYPE_CHECKING:
+    from graph.types.Annotation import Annotation
     from graph.types.Project import Project
 
 
@@ -145,6 +146,16 @@ class Trace(relay.Node):
     async def span_tree(self, info: Info) -> list[SpanTreeNode]:
         tree = await info.context.loaders.trace_tree.load(self.data.key)
         return [SpanTreeNode(tree=tree, data=root) for root in tree.roots()]
+
+    @strawberry.field(
+        description="Annotations on the trace itself, oldest first (its spans' are on the spans)."
+    )
+    async def annotations(
+        self, info: Info
+    ) -> list[Annotated[Annotation, strawberry.lazy("graph.types.Annotation")]]:
+        from graph.types.Annotation import annotation_list
+
+        return annotation_list(await info.context.loaders.annotations_by_trace.load(self.data.key))
 
     @strawberry.field(description="One span of this trace by its 16-hex-digit id.")
     async def span(self, info: Info, span_id: str) -> Span | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from graph.filter_conditions import to_conditions
+from graph.types.AnnotationFilter import AnnotationFilter
 from graph.types.KeyValueInput import KeyValueInput
 from graph.types.NumberRangeInput import NumberRangeInput
 from graph.types.SpanKind import SpanKind
@@ -35,6 +36,10 @@ class TraceFilter:
     duration_ms: NumberRangeInput | None = None
     cost: NumberRangeInput | None = None
     has_error: bool | None = None
+    annotations: list[AnnotationFilter] | None = strawberry.field(
+        default=None,
+        description="Has, on the trace or on one of its spans, an annotation matching each.",
+    )
 
     def to_conditions(self) -> Conditions:
         return to_conditions(self, self.span_kind)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
@@ -26,7 +28,11 @@ from tests.processes import wait_until
 def topology(services: DevServices, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     log_dir = tmp_path_factory.mktemp("distributed")
     with cluster(
-        services, log_dir, "distributed", {"AGENTTRACE_PUBLISH_TIMEOUT_S": "3"}
+        services,
+        log_dir,
+        "distributed",
+        # A short stale period, so a trace written a moment ago can be cached in a test.
+        {"AGENTTRACE_PUBLISH_TIMEOUT_S": "3", "AGENTTRACE_CACHE_STALE_TTL_S": "1"},
     ) as started:
         for name in ("worker-1", "worker-2"):
             started.start_worker(name)
@@ -49,8 +55,6 @@ def _send_traces(topology: Cluster, traces: int, spans_per_trace: int) -> list[s
 
 def _stored(topology: Cluster, trace_ids: list[str]) -> tuple[int, int]:
     """(spans stored, sum of the traces' span_count) for the given traces."""
-    import uuid
-
     keys = [uuid.UUID(t) for t in trace_ids]
     spans = topology.query("SELECT count(*) FROM spans WHERE trace_id = ANY($1::uuid[])", keys)[0][
         0
@@ -126,12 +130,26 @@ def test_two_workers_split_the_partitions_and_store_everything_once(topology: Cl
     assert not first & second
 
 
-def test_a_redis_subscriber_receives_a_live_event_for_a_stored_trace(topology: Cluster) -> None:
+def test_a_redis_subscriber_receives_the_full_trace_row_live(topology: Cluster) -> None:
     client = redis.Redis.from_url(topology.services.redis_url)
     pubsub = client.pubsub()
     pubsub.subscribe(f"agenttrace:live:project:{topology.project_id}")
     try:
-        [trace_id] = _send_traces(topology, traces=1, spans_per_trace=3)
+        trace_id = new_trace_id()
+        spans = agent_trace_spans(time.time_ns(), 3)
+        batch = native_batch(
+            trace_id,
+            spans,
+            user_id="u-1",
+            session_id="s-1",
+            environment="prod",
+            tags=["b", "a"],
+            metadata={"k": "v"},
+        )
+        response = topology.ingest_api.post(
+            "/api/v1/traces", orjson.dumps(batch), "application/json"
+        )
+        assert response.status_code == 200, response.text
         deadline = time.monotonic() + 60
         event = None
         while time.monotonic() < deadline:
@@ -142,12 +160,57 @@ def test_a_redis_subscriber_receives_a_live_event_for_a_stored_trace(topology: C
                     event = candidate
                     break
         assert event is not None, "no live event for the stored trace"
-        assert event["project_id"] == topology.project_id
-        assert event["span_count"] == 3
-        assert {s["name"] for s in event["spans"]} <= {"root", "step-0", "step-1"}
     finally:
         pubsub.close()
         client.close()
+
+    [row] = topology.query("SELECT * FROM traces WHERE trace_id = $1::uuid", uuid.UUID(trace_id))
+    root = spans[0]
+    live_spans = event.pop("spans")
+    assert event == {
+        "type": "trace.updated",
+        "project_id": topology.project_id,
+        "trace_id": trace_id,
+        "name": "root",
+        "status": "OK",
+        "start_time": row["start_time"].isoformat(),
+        "end_time": row["end_time"].isoformat(),
+        "duration_ms": row["duration_ms"],
+        "root_span_id": root["span_id"],
+        "span_count": 3,
+        "error_count": 0,
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "total_tokens": 0,
+        "cost": 0.0,
+        "user_id": "u-1",
+        "session_id": "s-1",
+        "environment": "prod",
+        "tags": ["a", "b"],
+        "metadata": {"k": "v"},
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+    }
+    # Spans come by start time; these three start within one microsecond of each other.
+    assert {s["span_id"]: s for s in live_spans} == {
+        span["span_id"]: {
+            "span_id": span["span_id"],
+            "parent_span_id": span.get("parent_span_id"),
+            "name": span["name"],
+            "kind": span["kind"],
+            "status": "UNSET",
+            "start_time": _iso_from_nanos(span["start_time"]),
+            "ended": True,
+        }
+        for span in spans
+    }
+
+
+def _iso_from_nanos(nanos: int) -> str:
+    seconds, rest = divmod(nanos, 1_000_000_000)
+    return (
+        datetime.fromtimestamp(seconds, tz=UTC) + timedelta(microseconds=rest // 1000)
+    ).isoformat()
 
 
 def test_a_poison_message_goes_to_the_dead_letter_topic_without_blocking(topology: Cluster) -> None:
@@ -223,3 +286,34 @@ def test_kafka_down_gives_503_with_retry_after_and_ingest_recovers(topology: Clu
     wait_until(accepted, 90, lambda: f"ingest did not recover: {statuses[-5:]}")
     assert set(statuses) <= {200, 503}
     topology.read_api.wait_for_trace(trace_id, 1, timeout_s=90)
+
+
+def test_a_cached_trace_is_marked_stale_in_redis_when_more_of_it_is_stored(
+    topology: Cluster,
+) -> None:
+    trace_id = new_trace_id()
+    root, step = agent_trace_spans(time.time_ns(), 2)
+    response = topology.ingest_api.post(
+        "/api/v1/traces", orjson.dumps(native_batch(trace_id, [root])), "application/json"
+    )
+    assert response.status_code == 200, response.text
+    topology.read_api.wait_for_trace(trace_id, 1)
+    client = redis.Redis.from_url(topology.services.redis_url)
+    key = f"trace:{topology.project_id}:{trace_id}"
+    try:
+        # Once the write's stale mark expires, a read caches the trace.
+        wait_until(lambda: client.get(key) is None, 10, lambda: repr(client.get(key)))
+        first = topology.read_api.trace(trace_id)
+        assert orjson.loads(client.get(key) or b"null") == first
+        client.set(key, orjson.dumps(first | {"name": "from the cache"}))
+        assert topology.read_api.trace(trace_id) == first | {"name": "from the cache"}
+        response = topology.ingest_api.post(
+            "/api/v1/traces", orjson.dumps(native_batch(trace_id, [step])), "application/json"
+        )
+        assert response.status_code == 200, response.text
+        wait_until(lambda: client.get(key) == b"\x00stale", 60, lambda: repr(client.get(key)))
+    finally:
+        client.close()
+    second = topology.read_api.trace(trace_id)
+    assert second is not None
+    assert [s["name"] for s in second["spans"]] == ["root", "step-0"]

@@ -9,10 +9,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from messaging.live_events import LiveEvents, project_channel
 from messaging.span_batch import SpanRecord
 from storage.otel_ids import span_id_to_hex, trace_id_to_hex
 from workers.span_rows import merge_duplicates, to_row
 from workers.span_store import store_spans
+from workers.trace_events import live_event
 
 
 def nanos(at: datetime) -> int:
@@ -54,6 +56,22 @@ class TraceBuilder:
 
 
 async def store(engine: AsyncEngine, project_id: uuid.UUID, *traces: TraceBuilder) -> None:
-    rows = [to_row(project_id, r) for t in traces for r in t.records]
+    await store_and_announce(engine, project_id, *traces)
+
+
+async def store_and_announce(
+    engine: AsyncEngine,
+    project_id: uuid.UUID,
+    *traces: TraceBuilder,
+    live: LiveEvents | None = None,
+) -> None:
+    """Stores the spans, then (given ``live``) publishes the storage worker's own live
+    events for them, as the worker does after each batch."""
+    rows = merge_duplicates([to_row(project_id, r) for t in traces for r in t.records])
     async with engine.begin() as conn:
-        await store_spans(conn, merge_duplicates(rows))
+        stored = await store_spans(conn, rows)
+    if live is None:
+        return
+    for trace in stored:
+        spans = [r for r in rows if r.trace_id == trace.trace_id]
+        await live.publish(project_channel(project_id), live_event(trace, spans))

@@ -1,0 +1,21 @@
+"""The root Mutation type: one mixin per concern, each field guarded by permission
+classes (tests/graph/test_mutations.py fails the build if one is not)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph.mutations.annotation_mutations import AnnotationMutationMixin
+from graph.mutations.api_key_mutations import ApiKeyMutationMixin
+from graph.mutations.project_mutations import ProjectMutationMixin
+from graph.mutations.trace_mutations import TraceMutationMixin
+
+
+@strawberry.type
+class Mutation(
+    ProjectMutationMixin,
+    ApiKeyMutationMixin,
+    TraceMutationMixin,
+    AnnotationMutationMixin,
+):
+    pass
