@@ -80,3 +80,6 @@ async def other_project(graph_api: GraphApi) -> tuple[uuid.UUID, str]:
         graph_api.engine, f"other-{uuid.uuid4().hex[:8]}", DEFAULT_SCOPES
     )
     return project.id, project.api_key
+
+
+from tests.graph.live_server import live_server  # noqa: E402, F401  (a fixture)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,12 +28,6 @@ query ($filter: TraceFilter, $sort: SortInput, $first: Int, $after: String) {
 async def project_key(graph_api: GraphApi) -> str:
     """Five traces whose names say what sets them apart."""
     project = await create_project(graph_api.engine, f"filters-{uuid.uuid4().hex[:8]}", ALL_SCOPES)
-
-    def trace(name: str, minute: int, **fields: Any) -> Iterator[TraceBuilder]:
-        t = TraceBuilder(T0 + timedelta(minutes=minute), **fields)
-        root = t.span(name, kind="AGENT", duration_ms=fields.pop("_duration", 100))
-        yield t
-        t.span("child", parent=root, offset_ms=1, duration_ms=5)
 
     traces = []
     a = TraceBuilder(T0, user_id="alice", session_id="s1", environment="prod", tags=["beta"])
@@ -216,3 +209,35 @@ async def test_cursor_of_another_sort_is_refused(graph_api: GraphApi, project_ke
         TRACES_QUERY, {"first": 1, "after": cursor, "sort": {"field": "COST"}}, api_key=project_key
     )
     assert "keep the sort while paging" in result["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("field", ["START_TIME", "DURATION", "COST", "TOKENS"])
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+async def test_span_pages_in_every_sort_walk_each_span_once(
+    graph_api: GraphApi, project_key: str, field: str, direction: str
+) -> None:
+    query = """query ($sort: SortInput, $after: String) { project {
+        spans(sort: $sort, first: 3, after: $after) {
+            nodes { spanId durationMs cost totalTokens startTime }
+            pageInfo { hasNextPage endCursor } } } }"""
+    seen: list[dict[str, Any]] = []
+    after = None
+    while True:
+        result = await graph_api.query(
+            query, {"sort": {"field": field, "direction": direction}, "after": after}, project_key
+        )
+        assert "errors" not in result, result
+        page = result["data"]["project"]["spans"]
+        seen += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len({s["spanId"] for s in seen}) == len(seen) == 8
+    key = {
+        "START_TIME": "startTime",
+        "DURATION": "durationMs",
+        "COST": "cost",
+        "TOKENS": "totalTokens",
+    }[field]
+    values = [s[key] if s[key] is not None else (-1 if field == "DURATION" else 0) for s in seen]
+    assert values == sorted(values, reverse=direction == "DESC")
