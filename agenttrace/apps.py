@@ -16,10 +16,11 @@ from fastapi import FastAPI
 
 from access.api_keys import ApiKeyResolver
 from agenttrace import __version__, health
+from agenttrace.http_errors import install_error_handlers
 from agenttrace.runtime import Runtime, open_runtime
 from agenttrace.settings import Settings
 from graph.router import graphql_router
-from ingest.routes import IngestService, install_error_handlers
+from ingest.routes import IngestService
 from ingest.routes import router as ingest_router
 from messaging import topics
 from rest.analytics import router as analytics_router

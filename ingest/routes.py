@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -24,9 +23,9 @@ from agenttrace.settings import Settings
 from ingest import native, otlp
 from ingest.body import media_type, read_body
 from ingest.decoded import DecodedBatch
-from ingest.errors import IngestError, InvalidBatch, UnsupportedMediaType
+from ingest.errors import InvalidBatch, UnsupportedMediaType
 from ingest.publisher import publish_spans
-from messaging.bus import Bus, BusUnavailable
+from messaging.bus import Bus
 
 log = structlog.get_logger(__name__)
 
@@ -105,24 +104,3 @@ async def native_traces(request: Request) -> Response:
         raise InvalidBatch(f"no valid span in the batch: {rejected[0]['error']}")
     await _accept(request, viewer.project_id, decoded)
     return JSONResponse({"accepted": len(decoded.spans), "rejected": rejected})
-
-
-def install_error_handlers(app: FastAPI, settings: Settings) -> None:
-    """Maps client errors and an unavailable bus to their status codes, in one place."""
-
-    async def on_ingest_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, IngestError)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        body: dict[str, Any] = {"error": exc.detail}
-        return JSONResponse(body, status_code=exc.status_code, headers=headers)
-
-    async def on_bus_unavailable(request: Request, exc: Exception) -> Response:
-        log.warning("ingest.bus_unavailable", error=str(exc))
-        return JSONResponse(
-            {"error": "the queue is unavailable; nothing was stored, retry later"},
-            status_code=503,
-            headers={"Retry-After": str(settings.retry_after_s)},
-        )
-
-    app.add_exception_handler(IngestError, on_ingest_error)
-    app.add_exception_handler(BusUnavailable, on_bus_unavailable)
