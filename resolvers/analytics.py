@@ -20,7 +20,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -63,7 +62,7 @@ _INTERVAL_SQL = {
 _GROUP_KEYS = {GroupBy.MODEL: "s.model", GroupBy.KIND: "s.kind", GroupBy.NAME: "s.name"}
 
 _MODEL_CALL = "s.kind IN ('LLM', 'EMBEDDING')"
-# date_part is double precision (EXTRACT is numeric, several times slower over many rows).
+# date_part gives the double precision percentile_cont takes; EXTRACT would give numeric.
 _SPAN_MS = "(date_part('epoch', s.end_time - s.start_time) * 1000)"
 _PERCENTILES = "percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY {})"
 _USAGE = f"""COALESCE(sum(s.input_tokens) FILTER (WHERE {_MODEL_CALL}), 0) AS input_tokens,
@@ -244,21 +243,18 @@ _MEASURE_COLUMNS = """COALESCE(tf.trace_count, 0) AS trace_count,
 
 
 def _measures(row: Any) -> Measures:
+    # Token sums come back as numeric (sum of bigint is exact and never overflows).
     return Measures(
         trace_count=int(row.trace_count),
         error_trace_count=int(row.error_trace_count),
         trace_latency=Percentiles.of(row.trace_ms),
         span_count=int(row.span_count),
         error_span_count=int(row.error_span_count),
-        input_tokens=_int(row.input_tokens),
-        output_tokens=_int(row.output_tokens),
-        total_tokens=_int(row.total_tokens),
+        input_tokens=int(row.input_tokens),
+        output_tokens=int(row.output_tokens),
+        total_tokens=int(row.total_tokens),
         cost=float(row.cost),
     )
-
-
-def _int(value: int | Decimal) -> int:
-    return int(value)  # sum(bigint) is numeric: it never overflows
 
 
 async def _rows(engine: AsyncEngine, sql: str, params: dict[str, Any]) -> list[Any]:
@@ -321,9 +317,9 @@ async def groups(engine: AsyncEngine, scope: Scope, by: GroupBy, limit: int) -> 
             span_count=int(row.span_count),
             error_count=int(row.error_count),
             latency=Percentiles.of(row.span_ms),
-            input_tokens=_int(row.input_tokens),
-            output_tokens=_int(row.output_tokens),
-            total_tokens=_int(row.total_tokens),
+            input_tokens=int(row.input_tokens),
+            output_tokens=int(row.output_tokens),
+            total_tokens=int(row.total_tokens),
             cost=float(row.cost),
         )
         for row in await _rows(engine, sql, where.params)

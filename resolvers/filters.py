@@ -174,7 +174,9 @@ def _annotations(where: Where, c: Conditions, target: str) -> None:
         where.add(f"EXISTS (SELECT 1 FROM annotations a WHERE {target} AND {inner.sql})")
 
 
-SPAN_DURATION_MS = "CAST(EXTRACT(EPOCH FROM (s.end_time - s.start_time)) * 1000 AS double precision)"
+SPAN_DURATION_MS = (
+    "CAST(EXTRACT(EPOCH FROM (s.end_time - s.start_time)) * 1000 AS double precision)"
+)
 
 
 def trace_where(project_id: uuid.UUID, c: Conditions) -> Where:

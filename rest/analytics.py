@@ -8,26 +8,17 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from access.api_keys import ApiKeyResolver
-from access.permissions import Permission
-from access.viewer import Viewer
 from agenttrace.errors import InvalidArgument
 from resolvers import analytics
 from resolvers.analytics import GroupBy, Measures, Scope, TimeBucket
 from resolvers.filters import Conditions, TimeRange
+from rest.reader import reader
 
 router = APIRouter(prefix="/api/v1", tags=["query"])
 
 Strings = Annotated[list[str] | None, Query()]
 Choice = TypeVar("Choice", TimeBucket, GroupBy)
-
-
-async def _reader(request: Request) -> tuple[AsyncEngine, Viewer]:
-    keys: ApiKeyResolver = request.app.state.keys
-    engine: AsyncEngine = request.app.state.query_engine
-    return engine, await keys.require(request, Permission.READ_TRACES)
 
 
 def _choice(kind: type[Choice], value: str, what: str) -> Choice:
@@ -95,7 +86,7 @@ async def get_analytics(
     session_id: Strings = None,
     has_error: bool | None = None,
 ) -> dict[str, Any]:
-    engine, viewer = await _reader(request)
+    engine, viewer = await reader(request)
     conditions = Conditions(
         kinds=tuple(k.upper() for k in span_kind or ()),
         models=tuple(model or ()),

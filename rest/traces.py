@@ -8,11 +8,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from access.api_keys import ApiKeyResolver
-from access.permissions import Permission
-from access.viewer import Viewer
 from agenttrace.errors import InvalidArgument, NotFound
 from cache.keys import trace_key
 from cache.store import Cache
@@ -24,18 +20,13 @@ from resolvers.spans import spans_of_traces
 from resolvers.traces import list_traces, traces_by_keys
 from resolvers.tree import tree_order
 from rest.json import span_json, trace_json
+from rest.reader import reader
 
 router = APIRouter(prefix="/api/v1", tags=["query"])
 
 TRACE_TTL_S = 30.0
 
 Strings = Annotated[list[str] | None, Query()]
-
-
-async def _reader(request: Request) -> tuple[AsyncEngine, Viewer]:
-    keys: ApiKeyResolver = request.app.state.keys
-    engine: AsyncEngine = request.app.state.query_engine
-    return engine, await keys.require(request, Permission.READ_TRACES)
 
 
 def _pairs(values: list[str] | None, what: str) -> tuple[KeyValue, ...]:
@@ -59,7 +50,7 @@ def _range(low: float | None, high: float | None) -> NumberRange | None:
     responses={200: {"content": {"application/json": {}}}},
 )
 async def get_trace(trace_id: str, request: Request) -> Response:
-    engine, viewer = await _reader(request)
+    engine, viewer = await reader(request)
     cache: Cache = request.app.state.cache
     key = (viewer.project_id, parse_trace_id(trace_id))
     cached = await cache.get("trace", trace_key(*key))
@@ -104,7 +95,7 @@ async def get_traces(
     max_cost: float | None = None,
     has_error: bool | None = None,
 ) -> dict[str, Any]:
-    engine, viewer = await _reader(request)
+    engine, viewer = await reader(request)
     conditions = Conditions(
         time=TimeRange(start_time_from, start_time_to)
         if start_time_from or start_time_to
@@ -135,7 +126,7 @@ async def get_traces(
 
 @router.get("/projects", summary="The projects this API key may read")
 async def get_projects(request: Request) -> dict[str, Any]:
-    engine, viewer = await _reader(request)
+    engine, viewer = await reader(request)
     found = await projects_by_ids(engine, sorted(viewer.project_ids))
     return {
         "items": [

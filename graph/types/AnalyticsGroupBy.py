@@ -4,4 +4,6 @@ import strawberry
 
 from resolvers.analytics import GroupBy
 
-AnalyticsGroupBy = strawberry.enum(GroupBy, description="What to group spans by.")
+AnalyticsGroupBy = strawberry.enum(
+    GroupBy, name="AnalyticsGroupBy", description="What to group a time range's spans by."
+)

@@ -17,7 +17,7 @@ TOKENS_NOTE = (
 class AnalyticsTotals:
     data: strawberry.Private[Measures]
 
-    @strawberry.field(description="Traces that started in the range.")
+    @strawberry.field(description="Traces that started in the range (or bucket).")
     def trace_count(self) -> int:
         return self.data.trace_count
 
@@ -44,7 +44,7 @@ class AnalyticsTotals:
     def trace_latency_p99_ms(self) -> float | None:
         return self.data.trace_latency.p99
 
-    @strawberry.field(description="Spans that started in the range.")
+    @strawberry.field(description="Spans that started in the range (or bucket).")
     def span_count(self) -> int:
         return self.data.span_count
 

@@ -11,6 +11,7 @@ from access.permissions import Permission
 from agenttrace.errors import NotFound
 from graph.context import Info
 from graph.ids import parse_scoped_node_id, scoped_node_id
+from graph.nodes import load_nodes
 from graph.types.AnnotationSource import AnnotationSource
 from resolvers.annotations import AnnotationData
 
@@ -33,17 +34,16 @@ class Annotation(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Annotation | None]:
-        viewer = await info.context.viewer()
-        keys = [parse_scoped_node_id(node_id, "annotation") for node_id in node_ids]
-        visible = [k for k in keys if viewer.can(Permission.READ_TRACES, k[0])]
-        loaded = await info.context.loaders.annotation_by_id.load_many(visible)
-        found = dict(zip(visible, loaded, strict=True))
-        annotations = [
-            Annotation(data=d) if (d := found.get(k)) is not None else None for k in keys
-        ]
-        if required and any(a is None for a in annotations):
-            raise NotFound("no such annotation")
-        return annotations
+        return await load_nodes(
+            info,
+            [parse_scoped_node_id(node_id, "annotation") for node_id in node_ids],
+            project_of=lambda k: k[0],
+            permission=Permission.READ_TRACES,
+            loader=info.context.loaders.annotation_by_id,
+            wrap=lambda data: Annotation(data=data),
+            required=required,
+            what="annotation",
+        )
 
     @strawberry.field(description="What is judged, e.g. 'correctness'.")
     def name(self) -> str:

@@ -7,9 +7,9 @@ import strawberry
 from strawberry import relay
 
 from access.permissions import Permission
-from agenttrace.errors import NotFound
 from graph.context import Info
 from graph.ids import parse_scoped_node_id, scoped_node_id
+from graph.nodes import load_nodes
 from graph.types.ApiKeyScope import ApiKeyScope
 from storage.api_keys import ApiKeyData
 
@@ -28,15 +28,16 @@ class ApiKey(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ApiKey | None]:
-        viewer = await info.context.viewer()
-        keys = [parse_scoped_node_id(node_id, "API key") for node_id in node_ids]
-        visible = [k for k in keys if viewer.can(Permission.MANAGE_KEYS, k[0])]
-        loaded = await info.context.loaders.api_key_by_id.load_many(visible)
-        found = dict(zip(visible, loaded, strict=True))
-        api_keys = [ApiKey(data=d) if (d := found.get(k)) is not None else None for k in keys]
-        if required and any(k is None for k in api_keys):
-            raise NotFound("no such API key")
-        return api_keys
+        return await load_nodes(
+            info,
+            [parse_scoped_node_id(node_id, "API key") for node_id in node_ids],
+            project_of=lambda k: k[0],
+            permission=Permission.MANAGE_KEYS,
+            loader=info.context.loaders.api_key_by_id,
+            wrap=lambda data: ApiKey(data=data),
+            required=required,
+            what="API key",
+        )
 
     @strawberry.field(description="The key's first characters, to tell keys apart.")
     def prefix(self) -> str:

@@ -7,9 +7,9 @@ import strawberry
 from strawberry import relay
 
 from access.permissions import Permission
-from agenttrace.errors import NotFound
 from graph.context import Info
 from graph.ids import parse_trace_id, parse_uuid
+from graph.nodes import load_nodes
 from graph.permissions import CanManageKeys
 from graph.types.Analytics import Analytics
 from graph.types.ApiKey import ApiKey
@@ -40,16 +40,16 @@ class Project(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Project | None]:
-        viewer = await info.context.viewer()
-        ids = [parse_uuid(node_id, "project") for node_id in node_ids]
-        visible = [i for i in ids if viewer.can(Permission.READ_TRACES, i)]
-        found = dict(
-            zip(visible, await info.context.loaders.project_by_id.load_many(visible), strict=True)
+        return await load_nodes(
+            info,
+            [parse_uuid(node_id, "project") for node_id in node_ids],
+            project_of=lambda k: k,
+            permission=Permission.READ_TRACES,
+            loader=info.context.loaders.project_by_id,
+            wrap=lambda data: Project(data=data),
+            required=required,
+            what="project",
         )
-        projects = [Project(data=d) if (d := found.get(i)) is not None else None for i in ids]
-        if required and any(p is None for p in projects):
-            raise NotFound("no such project")
-        return projects
 
     @strawberry.field
     def name(self) -> str:
@@ -148,7 +148,7 @@ class Project(relay.Node):
     @strawberry.field(
         description="Counts, error rates, latency, tokens and cost over a time range (both"
         " bounds required), as a time series, totals and groups. With a filter, span measures"
-        " count the matching spans and trace measures the traces having one."
+        " count the matching spans in the range and trace measures the traces holding one."
     )
     def analytics(
         self,

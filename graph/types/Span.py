@@ -12,6 +12,7 @@ from access.permissions import Permission
 from agenttrace.errors import InvalidArgument, NotFound
 from graph.context import Info
 from graph.ids import parse_span_node_id, span_node_id
+from graph.nodes import load_nodes
 from graph.types.SpanKind import SpanKind
 from graph.types.SpanStatus import SpanStatus
 from resolvers.records import SpanData
@@ -36,16 +37,16 @@ class Span(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Span | None]:
-        viewer = await info.context.viewer()
-        keys = [parse_span_node_id(node_id) for node_id in node_ids]
-        visible = [k for k in keys if viewer.can(Permission.READ_TRACES, k[0])]
-        found = dict(
-            zip(visible, await info.context.loaders.span_by_id.load_many(visible), strict=True)
+        return await load_nodes(
+            info,
+            [parse_span_node_id(node_id) for node_id in node_ids],
+            project_of=lambda k: k[0],
+            permission=Permission.READ_TRACES,
+            loader=info.context.loaders.span_by_id,
+            wrap=lambda data: Span(data=data),
+            required=required,
+            what="span",
         )
-        spans = [Span(data=d) if (d := found.get(k)) is not None else None for k in keys]
-        if required and any(s is None for s in spans):
-            raise NotFound("no such span")
-        return spans
 
     @strawberry.field(description="The OpenTelemetry span id, 16 hex digits.")
     def span_id(self) -> str:

@@ -12,6 +12,7 @@ from access.permissions import Permission
 from agenttrace.errors import NotFound
 from graph.context import Info
 from graph.ids import parse_span_id, parse_trace_node_id, trace_node_id
+from graph.nodes import load_nodes
 from graph.types.Span import Span, span_list
 from graph.types.SpanTreeNode import SpanTreeNode
 from graph.types.TraceStatus import TraceStatus
@@ -35,15 +36,16 @@ class Trace(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Trace | None]:
-        viewer = await info.context.viewer()
-        keys = [parse_trace_node_id(node_id) for node_id in node_ids]
-        visible = [k for k in keys if viewer.can(Permission.READ_TRACES, k[0])]
-        loaded = await info.context.loaders.trace_by_id.load_many(visible)
-        found = dict(zip(visible, loaded, strict=True))
-        traces = [Trace(data=d) if (d := found.get(k)) is not None else None for k in keys]
-        if required and any(t is None for t in traces):
-            raise NotFound("no such trace")
-        return traces
+        return await load_nodes(
+            info,
+            [parse_trace_node_id(node_id) for node_id in node_ids],
+            project_of=lambda k: k[0],
+            permission=Permission.READ_TRACES,
+            loader=info.context.loaders.trace_by_id,
+            wrap=lambda data: Trace(data=data),
+            required=required,
+            what="trace",
+        )
 
     @strawberry.field(description="The OpenTelemetry trace id, 32 hex digits.")
     def trace_id(self) -> str:
