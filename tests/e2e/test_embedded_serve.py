@@ -419,3 +419,40 @@ def test_data_dir_holds_the_embedded_database(
 ) -> None:
     data_dirs = list(Path(tmp_path_factory.getbasetemp()).glob("serve-data*"))
     assert any((d / "postgres" / "PG_VERSION").exists() for d in data_dirs)
+
+
+def test_graphql_answers_the_readme_query_and_serves_graphiql(serve: Api) -> None:
+    trace_id = new_trace_id()
+    root = new_span_id()
+    now = time.time_ns() + 10**12  # the newest trace, so on the README query's first page
+    batch = native_batch(
+        trace_id,
+        [
+            {
+                "span_id": root,
+                "name": "agent",
+                "kind": "AGENT",
+                "start_time": now,
+                "end_time": now + 9,
+            },
+            {
+                "span_id": new_span_id(),
+                "parent_span_id": root,
+                "name": "llm",
+                "kind": "LLM",
+                "start_time": now + 2,
+                "end_time": now + 3,
+            },
+        ],
+    )
+    assert serve.post("/api/v1/traces", orjson.dumps(batch), "application/json").status_code == 200
+    serve.wait_for_trace(trace_id, 2)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    query = readme.split('-d \'{"query": "', 1)[1].split("\"}'", 1)[0]
+    response = serve.http.post("/graphql", json={"query": query}, headers=serve.auth)
+    assert response.status_code == 200, response.text
+    traces = {t["traceId"]: t for t in response.json()["data"]["project"]["traces"]["nodes"]}
+    assert traces[trace_id]["spans"] == [{"name": "agent", "depth": 0}, {"name": "llm", "depth": 1}]
+    page = serve.http.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
