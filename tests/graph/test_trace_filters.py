@@ -241,3 +241,20 @@ async def test_span_pages_in_every_sort_walk_each_span_once(
     }[field]
     values = [s[key] if s[key] is not None else (-1 if field == "DURATION" else 0) for s in seen]
     assert values == sorted(values, reverse=direction == "DESC")
+
+
+async def test_project_counts_sessions_and_users(graph_api: GraphApi, project_key: str) -> None:
+    result = await graph_api.query(
+        """{ project { traceCount spanCount errorTraceCount lastTraceAt
+            sessions { id traceCount firstSeen lastSeen }
+            users { id traceCount errorCount totalTokens cost } } }""",
+        api_key=project_key,
+    )
+    project = result["data"]["project"]
+    assert (project["traceCount"], project["spanCount"], project["errorTraceCount"]) == (5, 8, 1)
+    assert project["lastTraceAt"].startswith("2026-03-01T14:00:00")
+    assert [(s["id"], s["traceCount"]) for s in project["sessions"]] == [("s2", 1), ("s1", 1)]
+    users = {u["id"]: u for u in project["users"]}
+    assert (users["alice"]["traceCount"], users["alice"]["totalTokens"]) == (2, 1215)
+    assert users["alice"]["cost"] == pytest.approx(0.51)
+    assert (users["bob"]["traceCount"], users["bob"]["errorCount"]) == (1, 1)
