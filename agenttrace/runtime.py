@@ -67,7 +67,7 @@ async def open_runtime(
         statement_timeout_ms=settings.query_statement_timeout_ms,
     )
     bus = make_bus(settings, engine)
-    live = LiveEvents(settings.redis_url)
+    live = LiveEvents(settings.redis_url, subscriber_buffer=settings.live_subscriber_buffer)
     cache = make_cache(settings)
     try:
         if need_live:

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # How long a write keeps a cache key uncacheable. It must outlast any read that
     # started before the write (see cache/store.py), so keep it above the timeout.
     cache_stale_ttl_s: float = Field(default=60.0, gt=0)
+    # Live events one subscriber may fall behind before its subscription is ended with
+    # SUBSCRIBER_LAGGED (a slow client must never hold memory or slow anyone else).
+    live_subscriber_buffer: int = Field(default=1000, gt=0)
 
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"

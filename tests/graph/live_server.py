@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 import uvicorn
@@ -47,12 +49,16 @@ class LiveServer:
         return Client(transport=AIOHTTPTransport(url=self.http_url, headers=headers))
 
 
-@pytest.fixture(scope="module")
-async def live_server(services: DevServices, graph_api: GraphApi) -> AsyncIterator[LiveServer]:
+@asynccontextmanager
+async def serving(
+    services: DevServices, graph_api: GraphApi, **settings: Any
+) -> AsyncIterator[LiveServer]:
+    """The API app on a free loopback port, on the graph tests' database and real Redis,
+    with a project of its own; ``settings`` override AGENTTRACE_* values."""
     url = graph_api.engine.url.render_as_string(hide_password=False)
     port = free_port()
-    settings = Settings(database_url=url, redis_url=services.redis_url, port=port)
-    app = build_app(settings, url, Roles(query=True))
+    config = Settings(database_url=url, redis_url=services.redis_url, port=port, **settings)
+    app = build_app(config, url, Roles(query=True))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(30):
@@ -67,3 +73,9 @@ async def live_server(services: DevServices, graph_api: GraphApi) -> AsyncIterat
         await publisher.stop()
         server.should_exit = True
         await task
+
+
+@pytest.fixture(scope="module")
+async def live_server(services: DevServices, graph_api: GraphApi) -> AsyncIterator[LiveServer]:
+    async with serving(services, graph_api) as server:
+        yield server

@@ -4,17 +4,29 @@ server on loopback whose live events come over real Redis."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import socket
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
+import websockets
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
+from graphql import ExecutionResult
+from websockets import Subprotocol
 
+from access.api_keys import ApiKeyResolver
+from agenttrace.settings import Settings
+from cache.store import NullCache
+from devservices import DevServices
+from graph.context import Context
+from graph.schema import schema
+from messaging.live_events import LiveEvents
+from storage.projects import ALL_SCOPES, create_project
 from tests.graph.conftest import GraphApi
-from tests.graph.live_server import PROTOCOLS, LiveServer
+from tests.graph.live_server import PROTOCOLS, LiveServer, serving
 from tests.graph.seeding import TraceBuilder, store_and_announce
 
 
@@ -120,42 +132,92 @@ async def test_subscription_without_a_valid_key_is_refused(live_server: LiveServ
 
 
 async def test_a_subscriber_that_never_reads_does_not_stall_others(
-    graph_api: GraphApi, live_server: LiveServer
+    services: DevServices, graph_api: GraphApi
 ) -> None:
-    """A raw WebSocket that subscribes and then never reads; a gql client on the same
-    server still receives every trace."""
-    import websockets
+    """A raw WebSocket subscribes and then reads nothing (a tiny receive buffer and a
+    one-message queue, as behind a slow network); a gql client on the same server still
+    receives every trace."""
+    tiny = socket.socket()
+    tiny.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    tiny.setblocking(False)
+    async with serving(services, graph_api, live_subscriber_buffer=5) as server:
+        host, port = server.url.removeprefix("ws://").split("/")[0].split(":")
+        await asyncio.get_running_loop().sock_connect(tiny, (host, int(port)))
+        async with websockets.connect(
+            server.url, sock=tiny, max_queue=1, subprotocols=[Subprotocol("graphql-transport-ws")]
+        ) as stalled:
+            init = {
+                "type": "connection_init",
+                "payload": {"Authorization": f"Bearer {server.api_key}"},
+            }
+            await stalled.send(orjson.dumps(init).decode())
+            await stalled.recv()
+            subscribe = {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": "subscription { traceUpdates { name metadata } }"},
+            }
+            await stalled.send(orjson.dumps(subscribe).decode())
+            big = {"blob": "x" * 100_000}
 
-    async with contextlib.AsyncExitStack() as stack:
-        stalled = await stack.enter_async_context(
-            websockets.connect(live_server.url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
-        )
-        init = {
-            "type": "connection_init",
-            "payload": {"Authorization": f"Bearer {live_server.api_key}"},
-        }
-        await stalled.send(orjson.dumps(init).decode())
-        await stalled.recv()
-        await stalled.send(
-            '{"id":"1","type":"subscribe","payload":{"query":"subscription { traceUpdates { name metadata } }"}}'
-        )
-        big = {"blob": "x" * 20_000}
+            async def flood() -> None:
+                traces = []
+                for n in range(20):
+                    t = TraceBuilder(datetime.now(UTC), metadata=big)
+                    t.span(f"flood {n}", kind="AGENT")
+                    traces.append(t)
+                await store_and_announce(
+                    graph_api.engine, server.project_id, *traces, live=server.publisher
+                )
 
-        async def flood() -> None:
-            traces = []
-            for n in range(50):
-                t = TraceBuilder(datetime.now(UTC), metadata=big)
-                t.span(f"flood {n}", kind="AGENT")
-                traces.append(t)
-            await store_and_announce(
-                graph_api.engine, live_server.project_id, *traces, live=live_server.publisher
+            received = await _first_results(
+                server.client(), "subscription { traceUpdates { name } }", {}, 200, flood
             )
+            assert len(received) == 200
 
-        results = await _first_results(
-            live_server.client(),
-            "subscription { traceUpdates { name } }",
-            {},
-            200,
-            flood,
+
+async def test_a_subscriber_that_falls_behind_gets_subscriber_lagged(
+    services: DevServices, graph_api: GraphApi
+) -> None:
+    """The subscription resolver, driven directly: five events fit the buffer, the sixth
+    overflows it, and the next result is a SUBSCRIBER_LAGGED error naming what to do."""
+    live = LiveEvents(None, subscriber_buffer=5)
+    await live.start()
+    project = await create_project(graph_api.engine, f"lag-{uuid.uuid4().hex[:8]}", ALL_SCOPES)
+    context = Context(
+        settings=Settings(),
+        engine=graph_api.engine,
+        keys=ApiKeyResolver(graph_api.engine),
+        live=live,
+        cache=NullCache(),
+    )
+    context.connection_params = {"Authorization": f"Bearer {project.api_key}"}
+    try:
+        stream = await schema.subscribe(
+            "subscription { traceUpdates { name } }", context_value=context
         )
-        assert len(results) == 200
+        assert not isinstance(stream, ExecutionResult)
+        first = asyncio.ensure_future(anext(stream))
+        async with asyncio.timeout(30):
+            while not first.done():  # until the subscription is live
+                warmup = TraceBuilder(datetime.now(UTC))
+                warmup.span("warm-up", kind="AGENT")
+                await store_and_announce(graph_api.engine, project.id, warmup, live=live)
+                await asyncio.wait([first], timeout=0.1)
+        assert (await first).data == {"traceUpdates": {"name": "warm-up"}}
+        traces = []
+        for n in range(7):
+            trace = TraceBuilder(datetime.now(UTC))
+            trace.span(f"t{n}", kind="AGENT")
+            traces.append(trace)
+        await store_and_announce(graph_api.engine, project.id, *traces, live=live)
+        await asyncio.sleep(0.1)  # the hub hands out events without waiting for readers
+        result = await asyncio.wait_for(anext(stream), 10)
+        assert result.errors is not None
+        assert (
+            "fell more than 5 events behind; resubscribe and re-query" in result.errors[0].message
+        )
+        assert result.errors[0].extensions == {"code": "SUBSCRIBER_LAGGED"}
+        await stream.aclose()
+    finally:
+        await live.stop()
