@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from gql import Client, GraphQLRequest
+from gql.transport.websockets import WebsocketsTransport
 
 from tests.processes import wait_until
 
@@ -72,3 +78,48 @@ class Api:
 
 def by_name(trace: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {span["name"]: span for span in trace["spans"]}
+
+
+Result = dict[str, Any]
+
+
+class Subscriber:
+    """Results of one subscription as they arrive, with their arrival times."""
+
+    def __init__(self) -> None:
+        self.results: list[tuple[float, Result]] = []
+        self.changed = asyncio.Event()
+
+    async def until(self, done: Callable[[list[Result]], bool], timeout_s: float = 60) -> None:
+        async with asyncio.timeout(timeout_s):
+            while not done([r for _, r in self.results]):
+                self.changed.clear()
+                await self.changed.wait()
+
+
+@asynccontextmanager
+async def subscribed(
+    url: str, api_key: str, query: str, variables: Result | None = None
+) -> AsyncIterator[Subscriber]:
+    subscriber = Subscriber()
+    client = Client(
+        transport=WebsocketsTransport(
+            url=url,
+            init_payload={"Authorization": f"Bearer {api_key}"},
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        )
+    )
+
+    async def collect() -> None:
+        async with client as session:
+            request = GraphQLRequest(query, variable_values=variables)
+            async for result in session.subscribe(request):
+                subscriber.results.append((time.monotonic(), result))
+                subscriber.changed.set()
+
+    task = asyncio.create_task(collect())
+    try:
+        yield subscriber
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import os
 import time
@@ -16,8 +17,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from tests.e2e.helpers import API_KEY, Api, by_name
+from tests.e2e.helpers import API_KEY, Api, by_name, subscribed
 from tests.payloads import (
+    agent_trace_spans,
     native_batch,
     new_span_id,
     new_trace_id,
@@ -456,3 +458,26 @@ def test_graphql_answers_the_readme_query_and_serves_graphiql(serve: Api) -> Non
     page = serve.http.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()
+
+
+async def test_serve_streams_stored_traces_to_a_subscriber(serve: Api) -> None:
+    """Embedded mode: the in-process bus, worker and fan-out, with the same subscription
+    code as the distributed API."""
+    url = serve.base_url.replace("http://", "ws://") + "/graphql"
+    query = "subscription { traceUpdates { traceId name spanCount } }"
+    sent: set[str] = set()
+    async with subscribed(url, serve.api_key, query) as subscriber:
+        async with asyncio.timeout(60):
+            while not {r["traceUpdates"]["traceId"] for _, r in subscriber.results} & sent:
+                trace_id = new_trace_id()
+                batch = native_batch(trace_id, agent_trace_spans(time.time_ns(), 2))
+                response = await asyncio.to_thread(
+                    serve.post, "/api/v1/traces", orjson.dumps(batch), "application/json"
+                )
+                assert response.status_code == 200, response.text
+                sent.add(trace_id)
+                await asyncio.sleep(0.3)
+    update = next(
+        r["traceUpdates"] for _, r in subscriber.results if r["traceUpdates"]["traceId"] in sent
+    )
+    assert (update["name"], update["spanCount"]) == ("root", 2)

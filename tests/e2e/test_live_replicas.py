@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import pytest
-from gql import Client, GraphQLRequest
-from gql.transport.websockets import WebsocketsTransport
 
 from devservices import DevServices
 from tests.e2e.distributed import Cluster, cluster
+from tests.e2e.helpers import subscribed
 from tests.payloads import agent_trace_spans, native_batch, new_trace_id
 from tests.processes import Process, free_port
 
@@ -38,48 +36,6 @@ def replicas(
             yield started, first_ws, f"ws://127.0.0.1:{port}/graphql"
         finally:
             second.stop()
-
-
-class Subscriber:
-    """Results of one subscription as they arrive, with their arrival times."""
-
-    def __init__(self) -> None:
-        self.results: list[tuple[float, Result]] = []
-        self.changed = asyncio.Event()
-
-    async def until(self, done: Callable[[list[Result]], bool], timeout_s: float = 60) -> None:
-        async with asyncio.timeout(timeout_s):
-            while not done([r for _, r in self.results]):
-                self.changed.clear()
-                await self.changed.wait()
-
-
-@asynccontextmanager
-async def subscribed(
-    url: str, api_key: str, query: str, variables: Result | None = None
-) -> AsyncIterator[Subscriber]:
-    subscriber = Subscriber()
-    client = Client(
-        transport=WebsocketsTransport(
-            url=url,
-            init_payload={"Authorization": f"Bearer {api_key}"},
-            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
-        )
-    )
-
-    async def collect() -> None:
-        async with client as session:
-            request = GraphQLRequest(query, variable_values=variables)
-            async for result in session.subscribe(request):
-                subscriber.results.append((time.monotonic(), result))
-                subscriber.changed.set()
-
-    task = asyncio.create_task(collect())
-    try:
-        yield subscriber
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 async def _post(topology: Cluster, batch: Result) -> float:
