@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from access.permissions import Permission
 from graph.context import Info
 from graph.ids import parse_uuid
 from graph.permissions import CanReadTraces
@@ -35,16 +34,12 @@ class Query:
         description="A project by global id; without one, the API key's own project.",
     )
     async def project(self, info: Info, id: relay.GlobalID | None = None) -> Project | None:
-        if id is None:
-            viewer = await info.context.viewer()
-            found = await info.context.loaders.project_by_id.load(viewer.project_id)
-            return Project(data=found) if found is not None else None
-        if id.type_name != "Project":
+        if id is not None and id.type_name != "Project":
             return None
-        found = await info.context.loaders.project_by_id.load(parse_uuid(id.node_id, "project"))
-        return (
-            Project(data=found)
-            if found is not None
-            and (await info.context.viewer()).can(Permission.READ_TRACES, found.id)
-            else None
+        project_id = (
+            (await info.context.viewer()).project_id
+            if id is None
+            else parse_uuid(id.node_id, "project")
         )
+        [found] = await Project.resolve_nodes(info=info, node_ids=[str(project_id)])
+        return found
