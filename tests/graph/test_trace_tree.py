@@ -125,3 +125,16 @@ async def test_another_projects_trace_looks_missing(
         api_key=other_key,
     )
     assert missing == {"data": {"project": {"trace": None}}}
+
+
+async def test_another_projects_id_is_not_found_by_project(
+    graph_api: GraphApi, other_project: tuple[object, str]
+) -> None:
+    mine = await graph_api.data("{ project { id name } }")
+    _, other_key = other_project
+    assert await graph_api.query(
+        "query ($id: ID!) { project(id: $id) { name } }", {"id": mine["project"]["id"]}, other_key
+    ) == {"data": {"project": None}}
+    assert await graph_api.data(
+        "query ($id: ID!) { project(id: $id) { name } }", {"id": mine["project"]["id"]}
+    ) == {"project": {"name": "graph-tests"}}
