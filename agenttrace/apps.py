@@ -80,7 +80,9 @@ def build_app(settings: Settings, database_url: str, roles: Roles) -> FastAPI:
         if roles.migrate:
             await upgrade_async(database_url)
         uses_bus = roles.ingest or roles.worker
-        async with open_runtime(settings, database_url, need_bus=uses_bus) as runtime:
+        async with open_runtime(
+            settings, database_url, need_bus=uses_bus, worker_in_process=roles.worker
+        ) as runtime:
             app.state.settings = settings
             app.state.engine = runtime.engine
             app.state.query_engine = runtime.query_engine

@@ -45,20 +45,25 @@ def make_bus(settings: Settings, engine: AsyncEngine) -> Bus:
     )
 
 
-def make_cache(settings: Settings) -> Cache:
+def make_cache(settings: Settings, *, worker_in_process: bool) -> Cache:
+    """Redis when configured. Otherwise memory, but only where this process's own worker
+    does the writes and can invalidate it (``serve``): an API whose workers run
+    elsewhere would never hear of their writes, so it does not cache at all."""
     if settings.redis_url is not None:
         return RedisCache(settings.redis_url, stale_ttl_s=settings.cache_stale_ttl_s)
-    if settings.embedded_mode:
-        return MemoryCache(
-            stale_ttl_s=settings.cache_stale_ttl_s
-        )  # serve: its worker invalidates this very object
-    # An API whose workers run elsewhere, without Redis, would never hear of their writes.
+    if worker_in_process:
+        return MemoryCache(stale_ttl_s=settings.cache_stale_ttl_s)
     return NullCache()
 
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, database_url: str, *, need_bus: bool = True, need_live: bool = True
+    settings: Settings,
+    database_url: str,
+    *,
+    need_bus: bool = True,
+    need_live: bool = True,
+    worker_in_process: bool = False,
 ) -> AsyncIterator[Runtime]:
     engine = create_engine(database_url, pool_size=settings.db_pool_size)
     query_engine = create_engine(
@@ -68,7 +73,7 @@ async def open_runtime(
     )
     bus = make_bus(settings, engine)
     live = LiveEvents(settings.redis_url, subscriber_buffer=settings.live_subscriber_buffer)
-    cache = make_cache(settings)
+    cache = make_cache(settings, worker_in_process=worker_in_process)
     try:
         if need_live:
             await live.start()
