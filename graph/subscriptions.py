@@ -91,7 +91,7 @@ class Subscription:
             async with info.context.live.subscribe(project_channel(project)) as events:
                 stored = (await spans_of_traces(engine, [key]))[key]
                 for entry in tree_order(stored):
-                    yield Span(data=entry.span)
+                    yield Span.of(entry.span, entry.depth)
                 async for event in events:
                     if event.get("trace_id") != trace_id.lower():
                         continue
@@ -99,6 +99,6 @@ class Subscription:
                     found = await spans_by_keys(engine, keys)
                     for span_key in keys:
                         if (span := found.get(span_key)) is not None:
-                            yield Span(data=span)
+                            yield Span.of(span)
         except SubscriberLagged as exc:
             raise SubscriberFellBehind(str(exc)) from None

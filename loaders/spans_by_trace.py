@@ -1,4 +1,5 @@
-"""All spans of each trace, by start time."""
+"""All spans of each trace, by start time, in outline: without their payloads (inputs,
+outputs, attributes, ...), which a span's payload fields load on demand, in one batch."""
 
 from __future__ import annotations
 
@@ -18,5 +19,5 @@ class SpansByTraceLoader(DataLoader[Key, Result]):
         self._engine = engine
 
     async def _load(self, keys: list[Key]) -> list[Result]:
-        found = await spans_of_traces(self._engine, keys)
+        found = await spans_of_traces(self._engine, keys, outline=True)
         return [found.get(key, []) for key in keys]

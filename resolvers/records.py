@@ -18,6 +18,15 @@ SPAN_COLUMNS = """project_id, trace_id, span_id, parent_span_id, name, kind, sta
     cost, input, output, attributes, resource, events, error, user_id, session_id,
     environment, tags, metadata, updated_at"""
 
+SPAN_PAYLOAD_FIELDS = ("input", "output", "attributes", "resource", "events", "error", "metadata")
+"""The large columns: a tree or waterfall of thousands of spans needs none of them."""
+
+SPAN_OUTLINE_COLUMNS = ", ".join(
+    column
+    for column in (c.strip() for c in SPAN_COLUMNS.split(","))
+    if column not in SPAN_PAYLOAD_FIELDS
+)
+
 TraceKey = tuple[uuid.UUID, uuid.UUID]
 """(project id, trace id)"""
 SpanKey = tuple[uuid.UUID, uuid.UUID, int]
@@ -86,6 +95,8 @@ class SpanData:
     tags: list[str]
     metadata: dict[str, Any]
     updated_at: datetime | None
+    has_payload: bool = True
+    """False for an outline: the SPAN_PAYLOAD_FIELDS were not read and are empty."""
 
     @property
     def key(self) -> SpanKey:
@@ -103,4 +114,21 @@ class SpanData:
 
     @classmethod
     def from_row(cls, row: RowMapping) -> SpanData:
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+        fields = cls.__dataclass_fields__
+        return cls(**{name: row[name] for name in fields if name != "has_payload"})
+
+    @classmethod
+    def outline_from_row(cls, row: RowMapping) -> SpanData:
+        """A span read with SPAN_OUTLINE_COLUMNS."""
+        empty: dict[str, Any] = {
+            "input": None,
+            "output": None,
+            "attributes": {},
+            "resource": {},
+            "events": [],
+            "error": None,
+            "metadata": {},
+            "has_payload": False,
+        }
+        fields = {name: row[name] for name in cls.__dataclass_fields__ if name not in empty}
+        return cls(**fields, **empty)

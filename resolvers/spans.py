@@ -12,7 +12,7 @@ from resolvers.filters import SPAN_DURATION_MS, Conditions, span_where
 from resolvers.keyset import KeysetQuery, fetch_page
 from resolvers.paging import Page, Sort, SortField, page_size
 from resolvers.reading import reading
-from resolvers.records import SPAN_COLUMNS, SpanData, SpanKey, TraceKey
+from resolvers.records import SPAN_COLUMNS, SPAN_OUTLINE_COLUMNS, SpanData, SpanKey, TraceKey
 
 _SPANS = KeysetQuery(
     table="spans s",
@@ -42,15 +42,21 @@ async def list_spans(
 
 
 async def spans_of_traces(
-    engine: AsyncEngine, keys: Sequence[TraceKey]
+    engine: AsyncEngine, keys: Sequence[TraceKey], *, outline: bool = False
 ) -> dict[TraceKey, list[SpanData]]:
-    """Every span of each trace, by start time (one statement for any number of traces)."""
+    """Every span of each trace, by start time (one statement for any number of traces).
+    ``outline``: without the payload columns (see records.SPAN_PAYLOAD_FIELDS)."""
+    columns, build = (
+        (SPAN_OUTLINE_COLUMNS, SpanData.outline_from_row)
+        if outline
+        else (SPAN_COLUMNS, SpanData.from_row)
+    )
     result: dict[TraceKey, list[SpanData]] = {key: [] for key in keys}
     async with reading(engine) as conn:
         rows = (
             await conn.execute(
                 text(
-                    f"SELECT {SPAN_COLUMNS} FROM spans WHERE (project_id, trace_id) IN"
+                    f"SELECT {columns} FROM spans WHERE (project_id, trace_id) IN"
                     " (SELECT * FROM unnest(CAST(:p AS uuid[]), CAST(:t AS uuid[])))"
                     " ORDER BY project_id, trace_id, start_time, span_id"
                 ),
@@ -58,7 +64,7 @@ async def spans_of_traces(
             )
         ).mappings()
         for row in rows:
-            span = SpanData.from_row(row)
+            span = build(row)
             result.setdefault(span.trace_key, []).append(span)
     return result
 

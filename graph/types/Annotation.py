@@ -90,7 +90,7 @@ class Annotation(relay.Node):
             return None
         key = (self.data.project_id, self.data.trace_id, self.data.span_id)
         found = await info.context.loaders.span_by_id.load(key)
-        return Span(data=found) if found is not None else None
+        return Span.of(found) if found is not None else None
 
 
 def annotation_list(annotations: Iterable[AnnotationData]) -> list[Annotation]:

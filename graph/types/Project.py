@@ -127,7 +127,7 @@ class Project(relay.Node):
             first=first,
             after=after,
         )
-        return connection_of(page, lambda data: Span(data=data))
+        return connection_of(page, Span.of)
 
     @strawberry.field(description="Sessions seen, most recently active first.")
     async def sessions(

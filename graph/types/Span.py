@@ -25,9 +25,67 @@ if TYPE_CHECKING:
 MAX_DESCENDANT_DEPTH = 20
 
 
+def _json(value: object) -> JSON | None:
+    return None if value is None else JSON(value)
+
+
 @strawberry.type(description="One operation in a trace: an LLM call, a tool, an agent step.")
 class Span(relay.Node):
+    # The small fields are plain fields filled once by Span.of: a trace view asks for a
+    # dozen fields of thousands of spans, and a resolver method per field costs more than
+    # the query itself. The payloads (input, output, attributes, ...) are resolvers: a
+    # trace's spans are read in outline, and only a client that asks gets them loaded.
     data: strawberry.Private[SpanData]
+    tree_depth: strawberry.Private[int | None]
+    span_id: str = strawberry.field(description="The OpenTelemetry span id, 16 hex digits.")
+    trace_id: str = strawberry.field(description="The OpenTelemetry trace id, 32 hex digits.")
+    parent_span_id: str | None
+    name: str
+    kind: SpanKind
+    status: SpanStatus
+    status_message: str | None
+    start_time: datetime
+    end_time: datetime | None = strawberry.field(
+        description="Null while the span is still running."
+    )
+    duration_ms: float | None
+    model: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    total_tokens: int | None
+    cost: float | None
+    tags: list[str]
+    user_id: str | None
+    session_id: str | None
+    environment: str | None
+
+    @classmethod
+    def of(cls, data: SpanData, depth: int | None = None) -> Span:
+        """The span; ``depth`` when the caller already knows it (from the trace's tree)."""
+        parent = data.parent_span_id
+        return cls(
+            data=data,
+            tree_depth=depth,
+            span_id=span_id_to_hex(data.span_id),
+            trace_id=trace_id_to_hex(data.trace_id),
+            parent_span_id=span_id_to_hex(parent) if parent is not None else None,
+            name=data.name,
+            kind=SpanKind(data.kind),
+            status=SpanStatus(data.status),
+            status_message=data.status_message,
+            start_time=data.start_time,
+            end_time=data.end_time,
+            duration_ms=data.duration_ms,
+            model=data.model,
+            input_tokens=data.input_tokens,
+            output_tokens=data.output_tokens,
+            total_tokens=data.total_tokens,
+            cost=data.cost,
+            tags=data.tags,
+            user_id=data.user_id,
+            session_id=data.session_id,
+            environment=data.environment,
+        )
 
     @classmethod
     def resolve_id(cls, root: Span, *, info: Info) -> str:
@@ -43,118 +101,50 @@ class Span(relay.Node):
             project_of=lambda k: k[0],
             permission=Permission.READ_TRACES,
             loader=info.context.loaders.span_by_id,
-            wrap=lambda data: Span(data=data),
+            wrap=Span.of,
             required=required,
             what="span",
         )
 
-    @strawberry.field(description="The OpenTelemetry span id, 16 hex digits.")
-    def span_id(self) -> str:
-        return span_id_to_hex(self.data.span_id)
-
-    @strawberry.field(description="The OpenTelemetry trace id, 32 hex digits.")
-    def trace_id(self) -> str:
-        return trace_id_to_hex(self.data.trace_id)
-
-    @strawberry.field
-    def parent_span_id(self) -> str | None:
-        parent = self.data.parent_span_id
-        return span_id_to_hex(parent) if parent is not None else None
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.data.name
-
-    @strawberry.field
-    def kind(self) -> SpanKind:
-        return SpanKind(self.data.kind)
-
-    @strawberry.field
-    def status(self) -> SpanStatus:
-        return SpanStatus(self.data.status)
-
-    @strawberry.field
-    def status_message(self) -> str | None:
-        return self.data.status_message
-
-    @strawberry.field
-    def start_time(self) -> datetime:
-        return self.data.start_time
-
-    @strawberry.field(description="Null while the span is still running.")
-    def end_time(self) -> datetime | None:
-        return self.data.end_time
-
-    @strawberry.field
-    def duration_ms(self) -> float | None:
-        return self.data.duration_ms
-
-    @strawberry.field
-    def model(self) -> str | None:
-        return self.data.model
-
-    @strawberry.field
-    def input_tokens(self) -> int | None:
-        return self.data.input_tokens
-
-    @strawberry.field
-    def output_tokens(self) -> int | None:
-        return self.data.output_tokens
-
-    @strawberry.field
-    def total_tokens(self) -> int | None:
-        return self.data.total_tokens
-
-    @strawberry.field
-    def cost(self) -> float | None:
-        return self.data.cost
+    async def _payload(self, info: Info) -> SpanData:
+        """The span with its payload columns, loaded (batched) if this is an outline."""
+        if self.data.has_payload:
+            return self.data
+        found = await info.context.loaders.span_by_id.load(self.data.key)
+        return found if found is not None else self.data
 
     @strawberry.field(description="The input (for an LLM span, usually its messages).")
-    def input(self) -> JSON | None:
-        return self.data.input  # type: ignore[no-any-return]
+    async def input(self, info: Info) -> JSON | None:
+        return _json((await self._payload(info)).input)
 
     @strawberry.field
-    def output(self) -> JSON | None:
-        return self.data.output  # type: ignore[no-any-return]
+    async def output(self, info: Info) -> JSON | None:
+        return _json((await self._payload(info)).output)
 
     @strawberry.field(description="Every attribute the span was sent with.")
-    def attributes(self) -> JSON:
-        return self.data.attributes  # type: ignore[return-value]
+    async def attributes(self, info: Info) -> JSON:
+        return JSON((await self._payload(info)).attributes)
 
     @strawberry.field
-    def resource(self) -> JSON:
-        return self.data.resource  # type: ignore[return-value]
+    async def resource(self, info: Info) -> JSON:
+        return JSON((await self._payload(info)).resource)
 
     @strawberry.field
-    def events(self) -> JSON:
-        return self.data.events  # type: ignore[return-value]
+    async def events(self, info: Info) -> JSON:
+        return JSON((await self._payload(info)).events)
 
     @strawberry.field(description="Exception type, message and stack, when the span failed.")
-    def error(self) -> JSON | None:
-        return self.data.error  # type: ignore[return-value]
+    async def error(self, info: Info) -> JSON | None:
+        return _json((await self._payload(info)).error)
 
     @strawberry.field
-    def tags(self) -> list[str]:
-        return self.data.tags
-
-    @strawberry.field
-    def metadata(self) -> JSON:
-        return self.data.metadata  # type: ignore[return-value]
-
-    @strawberry.field
-    def user_id(self) -> str | None:
-        return self.data.user_id
-
-    @strawberry.field
-    def session_id(self) -> str | None:
-        return self.data.session_id
-
-    @strawberry.field
-    def environment(self) -> str | None:
-        return self.data.environment
+    async def metadata(self, info: Info) -> JSON:
+        return JSON((await self._payload(info)).metadata)
 
     @strawberry.field(description="Depth in the trace's tree; roots are 0.")
     async def depth(self, info: Info) -> int:
+        if self.tree_depth is not None:
+            return self.tree_depth
         tree = await info.context.loaders.trace_tree.load(self.data.trace_key)
         return tree.depth.get(self.data.span_id, 0)
 
@@ -165,19 +155,22 @@ class Span(relay.Node):
             return None
         key = (self.data.project_id, self.data.trace_id, parent)
         found = await info.context.loaders.span_by_id.load(key)
-        return Span(data=found) if found is not None else None
+        return Span.of(found) if found is not None else None
 
     @strawberry.field(description="Direct children, by start time.")
     async def children(self, info: Info) -> list[Span]:
         found = await info.context.loaders.children_by_span.load(self.data.key)
-        return [Span(data=child) for child in found]
+        return [Span.of(child) for child in found]
 
     @strawberry.field(description="Everything below this span, in tree order, down to max_depth.")
     async def descendants(self, info: Info, max_depth: int = 3) -> list[Span]:
         if not 1 <= max_depth <= MAX_DESCENDANT_DEPTH:
             raise InvalidArgument(f"maxDepth must be between 1 and {MAX_DESCENDANT_DEPTH}")
         tree = await info.context.loaders.trace_tree.load(self.data.trace_key)
-        return [Span(data=e.span) for e in tree.descendants(self.data.span_id, max_depth)]
+        depth = tree.depth.get(self.data.span_id, 0)
+        return [
+            Span.of(e.span, depth + e.depth) for e in tree.descendants(self.data.span_id, max_depth)
+        ]
 
     @strawberry.field(description="Annotations on this span, oldest first.")
     async def annotations(
@@ -198,4 +191,4 @@ class Span(relay.Node):
 
 
 def span_list(spans: Iterable[SpanData]) -> list[Span]:
-    return [Span(data=s) for s in spans]
+    return [Span.of(s) for s in spans]

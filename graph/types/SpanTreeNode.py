@@ -14,7 +14,7 @@ class SpanTreeNode:
 
     @strawberry.field
     def span(self) -> Span:
-        return Span(data=self.data)
+        return Span.of(self.data)
 
     @strawberry.field
     def children(self) -> list[SpanTreeNode]:

@@ -142,7 +142,7 @@ class Trace(relay.Node):
     )
     async def spans(self, info: Info) -> list[Span]:
         tree = await info.context.loaders.trace_tree.load(self.data.key)
-        return span_list(entry.span for entry in tree.ordered)
+        return [Span.of(entry.span, entry.depth) for entry in tree.ordered]
 
     @strawberry.field(description="The root spans, each with its children, recursively.")
     async def span_tree(self, info: Info) -> list[SpanTreeNode]:
@@ -163,4 +163,4 @@ class Trace(relay.Node):
     async def span(self, info: Info, span_id: str) -> Span | None:
         key = (self.data.project_id, self.data.trace_id, parse_span_id(span_id))
         found = await info.context.loaders.span_by_id.load(key)
-        return Span(data=found) if found is not None else None
+        return Span.of(found) if found is not None else None
