@@ -1,8 +1,9 @@
 """The storage worker: bus ``agent-traces`` → PostgreSQL → live events and ``trace-events``.
 
-Per batch: decode; store every good span in one transaction; dead-letter what can never
-be stored; produce ``trace-events``; and only then commit the bus offsets. A crash at any
-point replays the batch, which the idempotent upsert makes harmless.
+Per batch: decode; store every good span in one transaction; mark the cache stale and
+publish live events; dead-letter what can never be stored; produce ``trace-events``; and
+only then commit the bus offsets. A crash at any point replays the batch, which the
+idempotent upsert makes harmless.
 """
 
 from __future__ import annotations
@@ -99,6 +100,12 @@ class StorageWorker:
     async def process(self, messages: Sequence[ReceivedMessage]) -> None:
         decoded = [_decode(m) for m in messages]
         stored = await self._retrying(lambda: self._store(decoded))
+        # The batch is committed: mark cached copies stale first (a subscriber that reacts
+        # by reading must not get a copy from before it), then tell live subscribers at
+        # once rather than after the bus work below. Live events are a view: if a crash
+        # replays this batch, subscribers hear of it twice, which they already handle.
+        await self._invalidate_cache(stored)
+        await self._publish_live(stored, decoded)
         dead = [d for d in decoded if d.dead_reason is not None]
         if dead:
             await self._retrying(lambda: self._dead_letter(dead))
@@ -110,10 +117,6 @@ class StorageWorker:
             # A rebalance took the partitions away: the new owner replays the batch, and
             # the idempotent upsert makes that harmless.
             log.warning("worker.commit_failed", error=repr(exc))
-        # Before the live events: a subscriber that reacts by reading must not get a
-        # cached copy from before this batch.
-        await self._invalidate_cache(stored)
-        await self._publish_live(stored, decoded)
 
     async def _retrying(self, action: Callable[[], Awaitable[T]]) -> T:
         """Retries transient failures (database or bus down) until they pass: nothing is
