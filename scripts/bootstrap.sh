@@ -26,6 +26,7 @@ stamp=".venv/.installed-${1:-run}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "==> installing AgentTrace ($target) into .venv" >&2
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e "$target"
+  # setuptools warns that an editable install is editable: true, and noise in the output.
+  PYTHONWARNINGS="ignore:Editable installation" .venv/bin/python -m pip install --quiet -e "$target"
   touch "$stamp"
 fi
