@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from agenttrace.errors import UserError
+from storage.database import sqlstate
 
 QUERY_CANCELED = "57014"
 
@@ -17,14 +18,6 @@ QUERY_CANCELED = "57014"
 class QueryTimeout(UserError):
     status_code = 503
     code = "QUERY_TIMEOUT"
-
-
-def _sqlstate(exc: DBAPIError) -> str | None:
-    for source in (exc.orig, getattr(exc.orig, "__cause__", None)):
-        state = getattr(source, "sqlstate", None) or getattr(source, "pgcode", None)
-        if isinstance(state, str):
-            return state
-    return None
 
 
 @asynccontextmanager
@@ -35,7 +28,7 @@ async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         async with engine.connect() as conn:
             yield conn
     except DBAPIError as exc:
-        if _sqlstate(exc) != QUERY_CANCELED:
+        if sqlstate(exc) != QUERY_CANCELED:
             raise
         raise QueryTimeout(
             "the query ran past the server's statement timeout; narrow the time range or filters"

@@ -5,10 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from agenttrace.settings import Settings
 from storage.embedded_postgres import EmbeddedPostgres
+
+
+def sqlstate(exc: DBAPIError) -> str | None:
+    """PostgreSQL's SQLSTATE code of a database error, if it carries one."""
+    for source in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        state = getattr(source, "sqlstate", None) or getattr(source, "pgcode", None)
+        if isinstance(state, str):
+            return state
+    return None
 
 
 def to_async_url(url: str) -> str:

@@ -22,6 +22,13 @@ class InvalidSpan(ValueError):
 
 SpanKey = tuple[uuid.UUID, uuid.UUID, int]
 
+INDEXED_TEXT_MAX_BYTES = 512
+"""Name, model, user, session, environment and tags are indexed, and a B-tree entry must
+stay under about 2.7 KB. Longer values are cut here (marked with an ellipsis), and the
+whole value is kept under TRUNCATED_ATTRIBUTE: refusing them would lose a valid span,
+and storing them would fail every retry of the batch."""
+TRUNCATED_ATTRIBUTE = "agenttrace.truncated"
+
 
 @dataclass(frozen=True, slots=True)
 class SpanRow:
@@ -84,6 +91,30 @@ def _optional_str(value: Any, field: str) -> str | None:
     return value
 
 
+def _cut(value: str) -> str:
+    encoded = value.encode()
+    if len(encoded) <= INDEXED_TEXT_MAX_BYTES:
+        return value
+    return encoded[: INDEXED_TEXT_MAX_BYTES - 3].decode(errors="ignore") + "\u2026"
+
+
+def _bound_indexed_text(row: SpanRow) -> SpanRow:
+    """The row with over-long indexed text cut; the originals move to the attributes."""
+    originals: dict[str, Any] = {}
+    changes: dict[str, Any] = {}
+    for field in ("name", "model", "user_id", "session_id", "environment"):
+        value = getattr(row, field)
+        if isinstance(value, str) and _cut(value) != value:
+            originals[field] = value
+            changes[field] = _cut(value)
+    if any(_cut(tag) != tag for tag in row.tags):
+        originals["tags"] = row.tags
+        changes["tags"] = [_cut(tag) for tag in row.tags]
+    if not originals:
+        return row
+    return replace(row, **changes, attributes=row.attributes | {TRUNCATED_ATTRIBUTE: originals})
+
+
 def to_row(project_id: uuid.UUID, record: SpanRecord) -> SpanRow:
     """Validates one record; raises InvalidSpan naming the first problem."""
     if not isinstance(record, dict):
@@ -122,7 +153,7 @@ def to_row(project_id: uuid.UUID, record: SpanRecord) -> SpanRow:
     error = record.get("error")
     if error is not None and not isinstance(error, dict):
         raise InvalidSpan("error must be an object")
-    return SpanRow(
+    row = SpanRow(
         project_id=project_id,
         trace_id=trace_id,
         span_id=span_id,
@@ -150,6 +181,7 @@ def to_row(project_id: uuid.UUID, record: SpanRecord) -> SpanRow:
         tags=tags,
         metadata=record.get("metadata") or {},
     )
+    return _bound_indexed_text(row)
 
 
 def _first(a: Any, b: Any) -> Any:

@@ -26,6 +26,7 @@ from cache.store import Cache
 from messaging import span_batch, topics
 from messaging.bus import Bus, BusConsumer, BusUnavailable, OutgoingMessage, ReceivedMessage
 from messaging.live_events import LiveEvents, project_channel
+from storage.database import sqlstate
 from storage.otel_ids import trace_id_to_hex
 from workers.span_rows import InvalidSpan, SpanRow, merge_duplicates, to_row
 from workers.span_store import StoredTrace, store_spans
@@ -53,9 +54,17 @@ def _decode(message: ReceivedMessage) -> _Decoded:
         return _Decoded(message, dead_reason=str(exc) or type(exc).__name__)
 
 
+PROGRAM_LIMIT_EXCEEDED = "54"
+"""SQLSTATE class of "index row too large", "too many columns"...: the data itself."""
+
+
 def _is_poison(exc: BaseException) -> bool:
     """Errors that retrying can never fix: the data itself is refused."""
-    return isinstance(exc, DataError | IntegrityError)
+    if isinstance(exc, DataError | IntegrityError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return (sqlstate(exc) or "").startswith(PROGRAM_LIMIT_EXCEEDED)
+    return False
 
 
 def _is_transient(exc: BaseException) -> bool:
