@@ -10,9 +10,11 @@ re-queries, which is the only way to be sure it missed nothing.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -35,6 +37,38 @@ from resolvers.tree import tree_order
 
 class SubscriberFellBehind(UserError):
     code = "SUBSCRIBER_LAGGED"
+
+
+KEY_RECHECK_S = 5.0
+"""How often a quiet subscription re-checks its key (revoked keys end subscriptions)."""
+
+
+async def _while_allowed(
+    info: Info, project: uuid.UUID, events: AsyncIterator[dict[str, Any]]
+) -> AsyncIterator[dict[str, Any]]:
+    """The events, for as long as the caller may still read the project: checked before
+    each event and every KEY_RECHECK_S while quiet, so a revoked key's subscriptions end
+    (with the same error a new request would get). Each event starts with fresh
+    dataloaders: a subscription lives for hours, and its fields must show the present."""
+    pending: asyncio.Future[dict[str, Any]] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(events))
+            done, _ = await asyncio.wait({pending}, timeout=KEY_RECHECK_S)
+            await info.context.project_for(project, Permission.READ_TRACES)
+            if not done:
+                continue
+            try:
+                event = pending.result()
+            except StopAsyncIteration:
+                return
+            pending = None
+            info.context.refresh_loaders()
+            yield event
+    finally:
+        if pending is not None:
+            pending.cancel()
 
 
 async def _project(info: Info, project_id: relay.GlobalID | None) -> uuid.UUID:
@@ -63,7 +97,7 @@ class Subscription:
         unfiltered = conditions == Conditions()
         try:
             async with info.context.live.subscribe(project_channel(project)) as events:
-                async for event in events:
+                async for event in _while_allowed(info, project, events):
                     trace = trace_from_event(event)
                     if not unfiltered:
                         # The same SQL as the trace list decides what matches.
@@ -86,13 +120,14 @@ class Subscription:
         project = await _project(info, project_id)
         key = (project, parse_trace_id(trace_id))
         engine = info.context.engine
+        info.context.refresh_loaders()  # the connection's loaders may hold older data
         try:
             # Subscribe before reading what is stored, so nothing falls in between.
             async with info.context.live.subscribe(project_channel(project)) as events:
                 stored = (await spans_of_traces(engine, [key]))[key]
                 for entry in tree_order(stored):
                     yield Span.of(entry.span, entry.depth)
-                async for event in events:
+                async for event in _while_allowed(info, project, events):
                     if event.get("trace_id") != trace_id.lower():
                         continue
                     keys = span_keys_from_event(event)

@@ -221,3 +221,74 @@ async def test_a_subscriber_that_falls_behind_gets_subscriber_lagged(
         await stream.aclose()
     finally:
         await live.stop()
+
+
+async def test_revoking_a_key_ends_its_open_subscriptions(
+    graph_api: GraphApi, live_server: LiveServer
+) -> None:
+    async with live_server.http_client() as admin:
+        project = await admin.execute(GraphQLRequest("{ project { id } }"))
+        created = await admin.execute(
+            GraphQLRequest(
+                """mutation ($p: ID!) { createApiKey(projectId: $p, scopes: [READ]) {
+                    secret apiKey { id } } }""",
+                variable_values={"p": project["project"]["id"]},
+            )
+        )
+    reader = created["createApiKey"]
+    results: list[dict[str, Any]] = []
+
+    async def subscribe() -> None:
+        async with live_server.client(api_key=reader["secret"]) as session:
+            request = GraphQLRequest("subscription { traceUpdates { name } }")
+            async for result in session.subscribe(request):
+                results.append(result)
+
+    subscription = asyncio.create_task(subscribe())
+    async with asyncio.timeout(30):
+        while not results:  # until the subscription is live
+            trace = TraceBuilder(datetime.now(UTC))
+            trace.span("before revoke", kind="AGENT")
+            await store_and_announce(
+                graph_api.engine, live_server.project_id, trace, live=live_server.publisher
+            )
+            await asyncio.wait([subscription], timeout=0.3)
+    async with live_server.http_client() as admin:
+        await admin.execute(
+            GraphQLRequest(
+                "mutation ($id: ID!) { revokeApiKey(id: $id) { revokedAt } }",
+                variable_values={"id": reader["apiKey"]["id"]},
+            )
+        )
+    # Quiet from here on: the subscription ends on its own re-check, not on an event.
+    with pytest.raises(TransportQueryError, match="invalid API key"):
+        async with asyncio.timeout(30):
+            await subscription
+
+
+async def test_a_long_subscription_sees_current_data_not_its_first_read(
+    graph_api: GraphApi, live_server: LiveServer
+) -> None:
+    trace = TraceBuilder(datetime.now(UTC))
+    root = trace.span("agent", kind="AGENT", duration_ms=None)
+    await store_and_announce(graph_api.engine, live_server.project_id, trace)
+    steps = iter(range(1000))
+
+    async def next_step() -> None:
+        step = TraceBuilder(trace.start)
+        step.trace_id = trace.trace_id
+        step.span(f"step {next(steps)}", parent=root, offset_ms=1)
+        await store_and_announce(
+            graph_api.engine, live_server.project_id, step, live=live_server.publisher
+        )
+
+    results = await _first_results(
+        live_server.client(),
+        "subscription ($t: String!) { traceSpans(traceId: $t) { name trace { spanCount } } }",
+        {"t": trace.trace_id},
+        4,
+        next_step,
+    )
+    counts = [r["traceSpans"]["trace"]["spanCount"] for r in results]
+    assert counts == sorted(counts)
+    assert counts[-1] > counts[0]
