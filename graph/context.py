@@ -26,6 +26,7 @@ class Context(BaseContext):
         *,
         settings: Settings,
         engine: AsyncEngine,
+        write_engine: AsyncEngine,
         keys: ApiKeyResolver,
         live: LiveEvents,
         cache: Cache,
@@ -33,6 +34,9 @@ class Context(BaseContext):
         super().__init__()
         self.settings = settings
         self.engine = engine
+        """For reads: every statement is bounded by the API's statement timeout."""
+        self.write_engine = write_engine
+        """For mutations: a large delete must not be cut off by the read timeout."""
         self.keys = keys
         self.live = live
         self.cache = cache

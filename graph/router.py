@@ -16,6 +16,7 @@ async def _context(connection: HTTPConnection) -> Context:
     return Context(
         settings=state.settings,
         engine=state.query_engine,
+        write_engine=state.engine,
         keys=state.keys,
         live=state.live,
         cache=state.cache,

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agenttrace.errors import InvalidArgument
 from resolvers.filters import Conditions, TimeRange, Where, span_where
+from resolvers.reading import reading
 from resolvers.records import SPAN_COLUMNS, SpanData
 
 MAX_BUCKETS = 1_500
@@ -258,7 +259,7 @@ def _measures(row: Any) -> Measures:
 
 
 async def _rows(engine: AsyncEngine, sql: str, params: dict[str, Any]) -> list[Any]:
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         return list(await conn.execute(text(sql), params))
 
 
@@ -336,7 +337,7 @@ async def _top_spans(engine: AsyncEngine, where: Where, measure: str, limit: int
             ORDER BY measure DESC, s.trace_id, s.span_id LIMIT {where.bind(check_limit(limit))}
         ) top JOIN spans USING (project_id, trace_id, span_id)
         ORDER BY top.measure DESC, trace_id, span_id"""
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = (await conn.execute(text(sql), where.params)).mappings()
         return [SpanData.from_row(row) for row in rows]
 

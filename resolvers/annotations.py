@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agenttrace.errors import InvalidArgument
+from resolvers.reading import reading
 from resolvers.records import TraceKey
 
 MAX_NAME_CHARS = 200
@@ -190,7 +191,7 @@ async def annotations_by_keys(
     engine: AsyncEngine, keys: Sequence[AnnotationKey]
 ) -> dict[AnnotationKey, AnnotationData]:
     """The annotations that exist among ``keys`` (one statement for any number)."""
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = (
             await conn.execute(
                 text(
@@ -210,7 +211,7 @@ async def annotations_of_targets(
     """The annotations on each trace or span, oldest first (one statement for any number
     of targets). A trace's own annotations do not include its spans'."""
     result: dict[AnnotationTarget, list[AnnotationData]] = {t: [] for t in targets}
-    async with engine.connect() as conn:
+    async with reading(engine) as conn:
         rows = (
             await conn.execute(
                 text(

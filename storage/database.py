@@ -45,7 +45,8 @@ def database_url(settings: Settings) -> Iterator[str]:
 def create_engine(
     url: str, *, pool_size: int, statement_timeout_ms: int | None = None
 ) -> AsyncEngine:
-    server_settings = {"application_name": "agenttrace"}
+    # UTC sessions: date_bin and generate_series in analytics must agree on day borders.
+    server_settings = {"application_name": "agenttrace", "timezone": "UTC"}
     if statement_timeout_ms is not None:
         server_settings["statement_timeout"] = str(statement_timeout_ms)
     return create_async_engine(

@@ -29,7 +29,7 @@ async def _annotate(
     viewer = await info.context.viewer()
     # Another project's trace gets the same answer as a missing one.
     created = (
-        await create_annotation(info.context.engine, target, values)
+        await create_annotation(info.context.write_engine, target, values)
         if viewer.can(Permission.ANNOTATE, target[0])
         else None
     )
@@ -75,7 +75,7 @@ class AnnotationMutationMixin:
     ) -> Annotation:
         values = input.to_values()
         key = await _annotation_key(info, id)
-        updated = await update_annotation(info.context.engine, key, values) if key else None
+        updated = await update_annotation(info.context.write_engine, key, values) if key else None
         return _written(info, updated, "no such annotation")
 
     @strawberry.mutation(
@@ -84,7 +84,7 @@ class AnnotationMutationMixin:
     )
     async def delete_annotation(self, info: Info, id: relay.GlobalID) -> relay.GlobalID:
         key = await _annotation_key(info, id)
-        if key is None or not await delete_annotation(info.context.engine, key):
+        if key is None or not await delete_annotation(info.context.write_engine, key):
             raise NotFound("no such annotation")
         info.context.refresh_loaders()
         return id

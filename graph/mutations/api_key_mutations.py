@@ -54,7 +54,7 @@ class ApiKeyMutationMixin:
                 + ", ".join(sorted(beyond))
             )
         created = await create_api_key(
-            info.context.engine, project, sorted(names), _expiry(expires_at)
+            info.context.write_engine, project, sorted(names), _expiry(expires_at)
         )
         if created is None:
             raise NotFound("no such project")
@@ -70,7 +70,7 @@ class ApiKeyMutationMixin:
         key = parse_scoped_node_id(node_id_of(id, "ApiKey", "id"), "API key")
         viewer = await info.context.viewer()
         revoked = (
-            await revoke_api_key(info.context.engine, key)
+            await revoke_api_key(info.context.write_engine, key)
             if viewer.can(Permission.MANAGE_KEYS, key[0])
             else None
         )

@@ -59,7 +59,9 @@ class ProjectMutationMixin:
     )
     async def create_project(self, info: Info, name: str) -> CreateProjectPayload:
         try:
-            created = await create_project(info.context.engine, _project_name(name), ALL_SCOPES)
+            created = await create_project(
+                info.context.write_engine, _project_name(name), ALL_SCOPES
+            )
         except ProjectExists as exc:
             raise Conflict(f"{exc}; choose another name") from None
         info.context.refresh_loaders()
@@ -78,7 +80,9 @@ class ProjectMutationMixin:
     async def rename_project(self, info: Info, id: relay.GlobalID, name: str) -> Project:
         project_id = await _own_project(info, id, Permission.MANAGE_PROJECT)
         try:
-            renamed = await rename_project(info.context.engine, project_id, _project_name(name))
+            renamed = await rename_project(
+                info.context.write_engine, project_id, _project_name(name)
+            )
         except ProjectExists as exc:
             raise Conflict(f"{exc}; choose another name") from None
         if not renamed:
@@ -93,7 +97,7 @@ class ProjectMutationMixin:
     )
     async def delete_project(self, info: Info, id: relay.GlobalID) -> relay.GlobalID:
         project_id = await _own_project(info, id, Permission.MANAGE_PROJECT)
-        if not await delete_project(info.context.engine, project_id):
+        if not await delete_project(info.context.write_engine, project_id):
             raise NotFound("no such project")
         info.context.keys.forget_project(project_id)
         # Its cached traces need no invalidation: no key can read them any more.

@@ -32,7 +32,7 @@ class TraceMutationMixin:
         key = parse_trace_node_id(node_id_of(trace_id, "Trace", "traceId"))
         viewer = await info.context.viewer()
         found = (
-            await tag_trace(info.context.engine, key, add or [], remove or [])
+            await tag_trace(info.context.write_engine, key, add or [], remove or [])
             if viewer.can(Permission.TAG_TRACES, key[0])
             else None
         )
@@ -51,7 +51,7 @@ class TraceMutationMixin:
         keys = [parse_trace_node_id(node_id_of(id, "Trace", "ids")) for id in ids]
         viewer = await info.context.viewer()
         mine = [k for k in keys if viewer.can(Permission.DELETE_TRACES, k[0])]
-        deleted = await delete_traces(info.context.engine, mine) if mine else 0
+        deleted = await delete_traces(info.context.write_engine, mine) if mine else 0
         await info.context.cache.invalidate(
             [trace_key(*k) for k in mine] + [project_stats_key(p) for p in {p for p, _ in mine}]
         )

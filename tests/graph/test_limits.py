@@ -3,12 +3,17 @@ refusal says which limit and what to do."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 from sqlalchemy import text
 
 from agenttrace.settings import Settings
 from graph.query_cost import MAX_COST
 from graph.schema import MAX_ALIASES, MAX_DEPTH
+from resolvers.paging import MAX_PAGE_SIZE
+from resolvers.projects import MAX_GROUPS
 from resolvers.reading import QueryTimeout, reading
 from storage.database import create_engine
 from tests.graph.conftest import GraphApi
@@ -45,6 +50,50 @@ async def test_query_too_wide_for_its_depth_is_refused_before_it_runs(graph_api:
     assert graph_api.statements == []
 
 
+WIDE = """traces(first: 200) { nodes {
+    spans { name children { name children { name children { name } } } } } }"""
+
+
+async def _refused_cost(api: GraphApi, query: str, variables: dict[str, Any] | None = None) -> int:
+    """The cost the refusal of ``query`` states; nothing may have run."""
+    api.statements.clear()
+    result = await api.query(query, variables)
+    assert result.get("data") is None, result
+    found = re.match(r"query cost ([\d,]+) exceeds the limit", result["errors"][0]["message"])
+    assert found is not None, result
+    assert api.statements == []
+    return int(found[1].replace(",", ""))
+
+
+async def test_a_size_below_1_cannot_cancel_out_the_rest_of_a_query(graph_api: GraphApi) -> None:
+    """A multiplier of 0 or less would let the wide part below through at any size."""
+    base = await _refused_cost(graph_api, f"{{ project {{ {WIDE} }} }}")
+    for size in ("limit: -2147483648", "limit: 0"):
+        query = f"{{ project {{ sessions({size}) {{ id }} {WIDE} }} }}"
+        assert await _refused_cost(graph_api, query) == base + 1 + MAX_GROUPS
+    for size in ("first: -2147483648", "first: 0"):
+        query = f"{{ project {{ spans({size}) {{ nodes {{ name }} }} {WIDE} }} }}"
+        assert await _refused_cost(graph_api, query) == base + 1 + 2 * MAX_PAGE_SIZE
+
+
+async def test_a_limit_from_a_variable_counts_as_the_largest_allowed(graph_api: GraphApi) -> None:
+    base = await _refused_cost(graph_api, f"{{ project {{ {WIDE} }} }}")
+    query = f"query ($n: Int!) {{ project {{ users(limit: $n) {{ id }} {WIDE} }} }}"
+    assert await _refused_cost(graph_api, query, {"n": 1}) == base + 1 + MAX_GROUPS
+
+
+@pytest.mark.parametrize("limit", [0, -1, MAX_GROUPS + 1])
+@pytest.mark.parametrize("field", ["sessions", "users"])
+async def test_sessions_and_users_outside_1_to_500_are_refused(
+    graph_api: GraphApi, field: str, limit: int
+) -> None:
+    result = await graph_api.query(f"{{ project {{ {field}(limit: {limit}) {{ id }} }} }}")
+    assert result["data"] == {"project": None}
+    [error] = result["errors"]
+    assert error["message"] == f"limit must be between 1 and {MAX_GROUPS}, got {limit}"
+    assert error["extensions"]["code"] == "INVALID_ARGUMENT"
+
+
 async def test_the_dashboards_trace_list_is_well_within_the_cost_limit(graph_api: GraphApi) -> None:
     query = """query ($after: String) { project { traces(first: 50, after: $after) {
         nodes { traceId name status startTime durationMs spanCount totalTokens cost tags
@@ -66,9 +115,11 @@ async def test_statement_past_the_timeout_is_a_clear_error(graph_api: GraphApi) 
         await engine.dispose()
 
 
-async def test_the_api_reads_with_a_statement_timeout(graph_api: GraphApi) -> None:
+async def test_the_api_reads_with_a_statement_timeout_in_utc(graph_api: GraphApi) -> None:
     async with graph_api.engine.connect() as conn:
         assert await conn.scalar(text("SHOW statement_timeout")) == "15s"
+        # Day buckets (date_bin) and the series that fills them must agree on midnight.
+        assert await conn.scalar(text("SHOW timezone")) == "UTC"
 
 
 async def test_unauthenticated_query_names_the_missing_key(graph_api: GraphApi) -> None:

@@ -187,6 +187,7 @@ async def test_a_subscriber_that_falls_behind_gets_subscriber_lagged(
     context = Context(
         settings=Settings(),
         engine=graph_api.engine,
+        write_engine=graph_api.engine,
         keys=ApiKeyResolver(graph_api.engine),
         live=live,
         cache=NullCache(),
