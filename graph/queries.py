@@ -7,6 +7,7 @@ from strawberry import relay
 
 from graph.context import Info
 from graph.ids import parse_uuid
+from graph.nodes import NodeTypeCheck
 from graph.permissions import CanReadTraces
 from graph.types.Project import Project
 
@@ -14,10 +15,12 @@ from graph.types.Project import Project
 @strawberry.type
 class Query:
     node: relay.Node | None = relay.node(
-        description="Any object by its global id; null if it does not exist or is not yours."
+        description="Any object by its global id; null if it does not exist or is not yours.",
+        extensions=[NodeTypeCheck()],
     )
     nodes: list[relay.Node | None] = relay.node(
-        description="Objects by global id, in order; null where one does not exist or is not yours."
+        description="Objects by global id, in order; null where one does not exist or is not yours.",
+        extensions=[NodeTypeCheck()],
     )
 
     @strawberry.field(

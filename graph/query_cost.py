@@ -4,7 +4,8 @@ Depth and alias limits (strawberry's extensions) do not stop a shallow query tha
 for 200 traces x their spans x each span's children x ... This rule estimates, before
 anything runs, how many field values a query could produce: each field costs 1 per
 parent object, and a list field multiplies what is under it by its page size (`first`
-or `limit`, or the cap when given by a variable) or by a guess for unpaged lists.
+or `limit`; the largest allowed when given by a variable or below 1) or by a guess for
+unpaged lists.
 """
 
 from __future__ import annotations
@@ -29,11 +30,15 @@ from graphql import (
 )
 from strawberry.extensions import AddValidationRules
 
+from resolvers.analytics import MAX_LIMIT as MAX_ANALYTICS_LIMIT
 from resolvers.paging import MAX_PAGE_SIZE
+from resolvers.projects import MAX_GROUPS
 
 MAX_COST = 250_000
 UNPAGED_LIST_GUESS = 10
 """Span lists of a trace, children, descendants: unpaged, so assume ten."""
+SIZE_ARGUMENTS = {"first": MAX_PAGE_SIZE, "limit": max(MAX_GROUPS, MAX_ANALYTICS_LIMIT)}
+"""The size arguments, each with the largest value any field accepts for it."""
 CONNECTION_LISTS = frozenset({"edges", "nodes"})
 """A connection's lists are already counted by its `first`."""
 
@@ -46,10 +51,15 @@ def _is_list(field_type: Any) -> bool:
 
 def _page_size(node: FieldNode) -> int | None:
     for argument in node.arguments or ():
-        if argument.name.value in ("first", "limit"):
-            value = argument.value
-            # A variable's value is unknown at validation: assume the worst.
-            return int(value.value) if isinstance(value, IntValueNode) else MAX_PAGE_SIZE
+        worst = SIZE_ARGUMENTS.get(argument.name.value)
+        if worst is None:
+            continue
+        value = argument.value
+        # A variable's value is unknown at validation: assume the worst. So is the size
+        # a literal below 1 asks for: the resolver refuses it, but a multiplier of 0 or
+        # less here would let any amount of nesting under it through.
+        size = int(value.value) if isinstance(value, IntValueNode) else worst
+        return size if size >= 1 else worst
     return None
 
 

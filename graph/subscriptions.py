@@ -28,7 +28,7 @@ from graph.types.Span import Span
 from graph.types.Trace import Trace
 from graph.types.TraceFilter import TraceFilter, conditions_of
 from messaging.live_events import SubscriberLagged, project_channel
-from resolvers.filters import Conditions
+from resolvers.filters import Conditions, trace_where
 from resolvers.live_traces import span_keys_from_event, trace_from_event
 from resolvers.spans import spans_by_keys, spans_of_traces
 from resolvers.traces import matching_trace_ids
@@ -95,6 +95,7 @@ class Subscription:
         project = await _project(info, project_id)
         conditions = conditions_of(filter)
         unfiltered = conditions == Conditions()
+        trace_where(project, conditions)  # a bad filter is refused now, not at the first event
         try:
             async with info.context.live.subscribe(project_channel(project)) as events:
                 async for event in _while_allowed(info, project, events):

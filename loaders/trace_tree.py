@@ -22,11 +22,18 @@ class TraceTree:
 
     @classmethod
     def of(cls, ordered: list[TreeSpan]) -> TraceTree:
+        """The tree that ``ordered`` (tree_order's output) draws. Each span's parent here
+        is the nearest span before it one level up, not its ``parent_span_id``: the same
+        thing for well-formed data, and for a span in a parent cycle (placed as a root)
+        it keeps roots, children and descendants exactly the spans and depths of
+        ``ordered``, with no loop."""
         children: dict[int, list[SpanData]] = {}
+        path: list[SpanData] = []  # the current span's ancestors, root first
         for entry in ordered:
-            parent = entry.span.parent_span_id
-            if parent is not None and entry.depth > 0:
-                children.setdefault(parent, []).append(entry.span)
+            del path[entry.depth :]
+            if path:
+                children.setdefault(path[-1].span_id, []).append(entry.span)
+            path.append(entry.span)
         return cls(ordered, {e.span.span_id: e.depth for e in ordered}, children)
 
     def roots(self) -> list[SpanData]:

@@ -9,19 +9,56 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+from agenttrace.errors import InvalidArgument
 
 TRACE_STATUSES = frozenset({"OK", "ERROR", "RUNNING"})
 SPAN_STATUSES = frozenset({"UNSET", "OK", "ERROR"})
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""No span starts before the Unix epoch (ingest takes Unix nanoseconds)."""
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+"""Far enough from year 9999 that a day bucket after any bound still exists."""
+
+
+def to_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC. Raises ValueError if it has no time zone, or if it falls outside
+    1970-01-01 to 9000-01-01 (Python and the database driver cannot represent the far
+    ends, e.g. 0001-01-01T00:00+05:00, and a bucket must fit after any bound)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("needs a time zone, e.g. 2026-01-01T00:00Z")
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise ValueError("is out of range: it must fall between 1970-01-01 and 9000-01-01")
+    return utc
+
+
 @dataclass(frozen=True, slots=True)
 class TimeRange:
-    """Start times in ``[start, end)``; either bound may be open."""
+    """Start times in ``[start, end)``; either bound may be open. Raises InvalidArgument,
+    naming the bound, unless each has a time zone and is representable in UTC, and
+    unless ``start`` is before ``end``: every caller (GraphQL, REST, analytics) builds
+    one, so this is the one place bounds are checked."""
 
     start: datetime | None = None
     end: datetime | None = None
+
+    def __post_init__(self) -> None:
+        for what, bound in (("start", self.start), ("end", self.end)):
+            if bound is None:
+                continue
+            try:
+                to_utc(bound)
+            except ValueError as exc:
+                raise InvalidArgument(f"time range {what} {bound.isoformat()} {exc}") from None
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            raise InvalidArgument("time range start must be before its end")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +125,10 @@ class Where:
     params: dict[str, Any] = field(default_factory=dict)
 
     def bind(self, value: Any) -> str:
+        """The placeholder for ``value``. Raises InvalidArgument if it is text (or a list
+        of texts) holding a NUL character, which PostgreSQL cannot store or compare."""
+        for item in value if isinstance(value, list | tuple) else (value,):
+            _check_text(item)
         name = f"w{len(self.params)}"
         self.params[name] = value
         return f":{name}"
@@ -98,6 +139,12 @@ class Where:
     @property
     def sql(self) -> str:
         return " AND ".join(self.clauses) if self.clauses else "TRUE"
+
+
+def _check_text(value: object) -> None:
+    # PostgreSQL text cannot hold NUL: it would refuse the whole statement.
+    if isinstance(value, str) and "\x00" in value:
+        raise InvalidArgument("filter values may not contain NUL characters (\\u0000)")
 
 
 def _like_pattern(text: str) -> str:

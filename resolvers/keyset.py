@@ -10,7 +10,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agenttrace.errors import InvalidArgument
 from resolvers.filters import Where
 from resolvers.paging import Page, Sort, SortDirection, SortField, decode_cursor, encode_cursor
 from resolvers.reading import reading
@@ -43,9 +42,7 @@ async def fetch_page(
     direction = "DESC" if sort.direction is SortDirection.DESC else "ASC"
     key_sql = ", ".join(column for column, _ in query.key_columns)
     if after is not None:
-        value, key = decode_cursor(after, sort)
-        if len(key) != len(query.key_columns):
-            raise InvalidArgument("cursor belongs to another list")
+        value, key = decode_cursor(after, sort, [sql_type for _, sql_type in query.key_columns])
         bound = [f"CAST({where.bind(value)} AS {value_type})"] + [
             f"CAST({where.bind(k)} AS {sql_type})"
             for k, (_, sql_type) in zip(key, query.key_columns, strict=True)

@@ -8,6 +8,9 @@ while new rows arrive, and costs the same on page 1,000 as on page 1.
 from __future__ import annotations
 
 import base64
+import math
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +19,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 
 from agenttrace.errors import InvalidArgument
+from resolvers.filters import to_utc
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -73,22 +77,62 @@ def encode_cursor(sort: Sort, value: Any, key: list[Any]) -> str:
     return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, list[Any]]:
-    """The sort value and key after which the next page starts."""
+_NOT_OURS = "cursor is not one this API returned"
+_BIGINT = range(-(2**63), 2**63)
+
+
+def _uuid_key(value: Any) -> uuid.UUID:
+    if not isinstance(value, str):
+        raise ValueError("a uuid key must be a string")
+    return uuid.UUID(value)
+
+
+def _bigint_key(value: Any) -> int:
+    # bool is an int to Python, never to a cursor we made.
+    if isinstance(value, bool) or not isinstance(value, int) or value not in _BIGINT:
+        raise ValueError("a bigint key must be an integer in range")
+    return value
+
+
+_KEY_PARSERS: dict[str, Callable[[Any], Any]] = {"uuid": _uuid_key, "bigint": _bigint_key}
+"""Per SQL type of a key column: the key element as that type takes it, or ValueError."""
+
+
+def _sort_value(value: Any, field: SortField) -> Any:
+    """The sort value as its SQL type takes it; ValueError if it cannot be one."""
+    if field is SortField.START_TIME:
+        if not isinstance(value, str):
+            raise ValueError(field)
+        return to_utc(datetime.fromisoformat(value))
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(field)
+    number = float(value)  # OverflowError (an ArithmeticError) past double precision
+    if not math.isfinite(number):
+        raise ValueError(field)
+    return number
+
+
+def decode_cursor(cursor: str, sort: Sort, key_types: Sequence[str]) -> tuple[Any, list[Any]]:
+    """The sort value and key after which the next page starts, each checked against
+    its SQL type (``key_types``: one per key column, "uuid" or "bigint"), so a forged
+    cursor is a clear InvalidArgument rather than a database error."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        token, value, *key = orjson.loads(base64.urlsafe_b64decode(padded))
+        payload = orjson.loads(base64.urlsafe_b64decode(padded))
     except (ValueError, TypeError):
-        raise InvalidArgument("cursor is not one this API returned") from None
+        raise InvalidArgument(_NOT_OURS) from None
+    if not isinstance(payload, list) or len(payload) < 2 or not isinstance(payload[0], str):
+        raise InvalidArgument(_NOT_OURS)
+    token, value, *key = payload
     if token != sort.token:
         raise InvalidArgument(
             f"cursor was made for sort {token}, not {sort.token}: keep the sort while paging"
         )
-    if sort.field is SortField.START_TIME:
-        try:
-            value = datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise InvalidArgument("cursor is not one this API returned") from None
-    elif not isinstance(value, int | float):
-        raise InvalidArgument("cursor is not one this API returned")
-    return value, key
+    if len(key) != len(key_types):
+        raise InvalidArgument("cursor belongs to another list")
+    try:
+        return _sort_value(value, sort.field), [
+            _KEY_PARSERS[t](k) for k, t in zip(key, key_types, strict=True)
+        ]
+    except (ValueError, ArithmeticError):
+        raise InvalidArgument(_NOT_OURS) from None

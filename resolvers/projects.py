@@ -11,6 +11,7 @@ from typing import Literal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agenttrace.errors import InvalidArgument
 from resolvers.filters import TimeRange
 from resolvers.reading import reading
 
@@ -85,8 +86,11 @@ async def trace_groups(
     time: TimeRange | None,
     limit: int,
 ) -> list[TraceGroup]:
-    """Sessions or users of a project, most recently active first."""
-    params: dict[str, object] = {"p": project_id, "n": max(1, min(limit, MAX_GROUPS))}
+    """Sessions or users of a project, most recently active first, at most ``limit``.
+    Raises InvalidArgument unless ``limit`` is 1 to MAX_GROUPS."""
+    if not 1 <= limit <= MAX_GROUPS:
+        raise InvalidArgument(f"limit must be between 1 and {MAX_GROUPS}, got {limit}")
+    params: dict[str, object] = {"p": project_id, "n": limit}
     where = f"project_id = :p AND {by} IS NOT NULL"
     if time is not None and time.start is not None:
         where += " AND start_time >= :start"

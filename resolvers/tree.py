@@ -1,5 +1,6 @@
 """A trace's spans in tree order, each with its depth: what the span tree and waterfall
-draw. Spans whose parent has not arrived (yet) are shown as roots rather than hidden."""
+draw. Spans whose parent has not arrived (yet), and spans caught in a parent cycle, are
+shown as roots rather than hidden."""
 
 from __future__ import annotations
 
@@ -28,7 +29,10 @@ def roots(spans: Sequence[SpanData]) -> list[SpanData]:
 
 
 def tree_order(spans: Sequence[SpanData]) -> list[TreeSpan]:
-    """Depth-first, children by start time. Iterative: a 10,000-deep chain is fine."""
+    """Every span once, depth-first, children by start time. Iterative: a 10,000-deep
+    chain is fine. Spans in a parent cycle (ingest accepts a span that is its own parent,
+    or A -> B -> A) have no root above them: after the walk from the roots, each one not
+    yet reached becomes a root itself (by start time) and its subtree follows it."""
     children: dict[int, list[SpanData]] = {}
     for span in spans:
         if span.parent_span_id is not None:
@@ -37,12 +41,20 @@ def tree_order(spans: Sequence[SpanData]) -> list[TreeSpan]:
         siblings.sort(key=_order)
     ordered: list[TreeSpan] = []
     seen: set[int] = set()
-    stack = [(root, 0) for root in reversed(roots(spans))]
-    while stack:
-        span, depth = stack.pop()
-        if span.span_id in seen:  # a parent cycle in bad data must not loop forever
-            continue
-        seen.add(span.span_id)
-        ordered.append(TreeSpan(span, depth))
-        stack.extend((child, depth + 1) for child in reversed(children.get(span.span_id, [])))
+
+    def walk(top: SpanData) -> None:
+        stack = [(top, 0)]
+        while stack:
+            span, depth = stack.pop()
+            if span.span_id in seen:  # a cycle leads back to a span already placed
+                continue
+            seen.add(span.span_id)
+            ordered.append(TreeSpan(span, depth))
+            stack.extend((child, depth + 1) for child in reversed(children.get(span.span_id, [])))
+
+    for root in roots(spans):
+        walk(root)
+    for span in sorted(spans, key=_order):
+        if span.span_id not in seen:
+            walk(span)
     return ordered

@@ -23,7 +23,7 @@ from graph.types.Trace import Trace
 from graph.types.TraceFilter import TraceFilter, conditions_of
 from graph.types.TraceGroup import TraceGroup
 from resolvers.analytics import Scope
-from resolvers.projects import ProjectData, trace_groups
+from resolvers.projects import MAX_GROUPS, ProjectData, trace_groups
 from resolvers.spans import list_spans
 from resolvers.traces import list_traces
 
@@ -129,7 +129,9 @@ class Project(relay.Node):
         )
         return connection_of(page, Span.of)
 
-    @strawberry.field(description="Sessions seen, most recently active first.")
+    @strawberry.field(
+        description=f"Sessions seen, most recently active first. limit: 1 to {MAX_GROUPS}."
+    )
     async def sessions(
         self, info: Info, time_range: TimeRangeInput | None = None, limit: int = 50
     ) -> list[TraceGroup]:
@@ -137,7 +139,9 @@ class Project(relay.Node):
         groups = await trace_groups(info.context.engine, self.data.id, "session_id", time, limit)
         return [TraceGroup(data=g) for g in groups]
 
-    @strawberry.field(description="End users seen, most recently active first.")
+    @strawberry.field(
+        description=f"End users seen, most recently active first. limit: 1 to {MAX_GROUPS}."
+    )
     async def users(
         self, info: Info, time_range: TimeRangeInput | None = None, limit: int = 50
     ) -> list[TraceGroup]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
+
+import pytest
 
 from tests.graph.conftest import GraphApi
 from tests.graph.seeding import TraceBuilder, store
@@ -138,3 +141,89 @@ async def test_another_projects_id_is_not_found_by_project(
     assert await graph_api.data(
         "query ($id: ID!) { project(id: $id) { name } }", {"id": mine["project"]["id"]}
     ) == {"project": {"name": "graph-tests"}}
+
+
+@pytest.mark.parametrize("field", ["node(id: $id) { id }", "nodes(ids: [$id]) { id }"])
+@pytest.mark.parametrize("type_name", ["Query", "Nope", "TraceGroup"])
+async def test_global_id_of_a_type_without_ids_is_an_invalid_argument(
+    graph_api: GraphApi, field: str, type_name: str
+) -> None:
+    global_id = base64.b64encode(f"{type_name}:abc".encode()).decode()
+    result = await graph_api.query(f"query ($id: ID!) {{ {field} }}", {"id": global_id})
+    [error] = result["errors"]
+    assert error["message"] == (
+        f"id {global_id!r} is not the id of an object: {type_name!r} is not a type with ids"
+    )
+    assert error["extensions"]["code"] == "INVALID_ARGUMENT"
+
+
+async def test_global_id_that_is_not_base64_names_the_value(graph_api: GraphApi) -> None:
+    result = await graph_api.query("query ($id: ID!) { node(id: $id) { id } }", {"id": "!!!"})
+    assert result["errors"][0]["message"] == 'Value cannot represent a GlobalID: "!!!".'
+
+
+CYCLE_QUERY = """
+query ($traceId: String!) {
+  project {
+    trace(traceId: $traceId) {
+      spanCount
+      rootSpans { name descendants { name depth } }
+      spans { name depth }
+      spanTree { span { name } children { span { name } children { span { name } } } }
+    }
+  }
+}
+"""
+
+
+async def test_spans_in_a_parent_cycle_are_shown_as_roots(graph_api: GraphApi) -> None:
+    """Ingest accepts a span that is its own parent, or A -> B -> A: each still shows up
+    once, as a root (by start time) after the tree from the real roots, its subtree under
+    it, and the tree views agree."""
+    trace = TraceBuilder(datetime(2026, 1, 2, 12, tzinfo=UTC))
+    root = trace.span("agent", duration_ms=1000)
+    trace.span("step", parent=root, offset_ms=10)
+    itself = trace.span("itself", offset_ms=20)
+    trace.records[-1]["parent_span_id"] = itself
+    a = trace.span("a", offset_ms=30)
+    b = trace.span("b", parent=a, offset_ms=40)
+    trace.records[-2]["parent_span_id"] = b
+    trace.span("under b", parent=b, offset_ms=50)
+    await store(graph_api.engine, graph_api.project_id, trace)
+
+    data = await graph_api.data(CYCLE_QUERY, {"traceId": trace.trace_id})
+    got = data["project"]["trace"]
+    assert [(s["name"], s["depth"]) for s in got["spans"]] == [
+        ("agent", 0),
+        ("step", 1),
+        ("itself", 0),
+        ("a", 0),
+        ("b", 1),
+        ("under b", 2),
+    ]
+    assert got["spanCount"] == len(got["spans"])
+    assert [r["name"] for r in got["rootSpans"]] == ["agent", "itself", "a"]
+    assert [[(d["name"], d["depth"]) for d in r["descendants"]] for r in got["rootSpans"]] == [
+        [("step", 1)],
+        [],
+        [("b", 1), ("under b", 2)],
+    ]
+    assert got["spanTree"] == [
+        {"span": {"name": "agent"}, "children": [{"span": {"name": "step"}, "children": []}]},
+        {"span": {"name": "itself"}, "children": []},
+        {
+            "span": {"name": "a"},
+            "children": [
+                {"span": {"name": "b"}, "children": [{"span": {"name": "under b"}}]},
+            ],
+        },
+    ]
+
+    response = await graph_api.http.get(
+        f"/api/v1/traces/{trace.trace_id}",
+        headers={"Authorization": f"Bearer {graph_api.api_key}"},
+    )
+    assert response.status_code == 200, response.text
+    assert [(s["name"], s["depth"]) for s in response.json()["spans"]] == [
+        (s["name"], s["depth"]) for s in got["spans"]
+    ]

@@ -3,6 +3,8 @@ errors that name the problem."""
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -110,4 +112,84 @@ async def test_bad_requests_get_4xx_naming_the_problem(
     http, auth, _ = rest
     response = await http.get(path, headers=auth)
     assert response.status_code == status
+    assert response.json()["error"].startswith(error)
+
+
+NUL = "a\u0000b"
+UUID = str(uuid.uuid4())
+
+
+def _forged_cursor(*payload: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(payload)).encode()).decode()
+
+
+RANGE = {"start": "2026-05-01T00:00:00Z", "end": "2026-05-02T00:00:00Z"}
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "error"),
+    [
+        *(
+            ("/api/v1/traces", {name: value}, "filter values may not contain NUL characters")
+            for name, value in [
+                ("name", NUL),
+                ("name_contains", NUL),
+                ("tag", NUL),
+                ("tag_all", NUL),
+                ("model", NUL),
+                ("user_id", NUL),
+                ("session_id", NUL),
+                ("environment", NUL),
+                ("metadata", f"{NUL}=v"),
+                ("metadata", f"k={NUL}"),
+                ("attribute", f"k={NUL}"),
+            ]
+        ),
+        *(
+            ("/api/v1/analytics", RANGE | {name: NUL}, "filter values may not contain NUL")
+            for name in ("model", "user_id", "session_id", "environment")
+        ),
+        (
+            "/api/v1/traces",
+            {"start_time_from": "0001-01-01T00:00:00+05:00"},
+            "time range start 0001-01-01T00:00:00+05:00 is out of range",
+        ),
+        (
+            "/api/v1/traces",
+            {"start_time_to": "9999-12-31T23:59:00-05:00"},
+            "time range end 9999-12-31T23:59:00-05:00 is out of range",
+        ),
+        (
+            "/api/v1/traces",
+            {"start_time_from": "2026-05-01T08:00:00"},
+            "time range start 2026-05-01T08:00:00 needs a time zone",
+        ),
+        (
+            "/api/v1/analytics",
+            RANGE | {"start": "0001-01-01T00:00:00+05:00"},
+            "time range start 0001-01-01T00:00:00+05:00 is out of range",
+        ),
+        (
+            "/api/v1/analytics",
+            RANGE | {"end": "9999-12-31T23:59:00-05:00"},
+            "time range end 9999-12-31T23:59:00-05:00 is out of range",
+        ),
+        (
+            "/api/v1/traces",
+            {"cursor": _forged_cursor("START_TIME:DESC", "2026-05-01T08:00:00+00:00", "x")},
+            "cursor is not one this API returned",
+        ),
+        (
+            "/api/v1/traces",
+            {"cursor": _forged_cursor("START_TIME:DESC", "0001-01-01T00:00:00+05:00", UUID)},
+            "cursor is not one this API returned",
+        ),
+    ],
+)
+async def test_inputs_the_database_cannot_take_get_400_naming_the_problem(
+    rest: Any, path: str, params: dict[str, str], error: str
+) -> None:
+    http, auth, _ = rest
+    response = await http.get(path, params=params, headers=auth)
+    assert response.status_code == 400, response.text
     assert response.json()["error"].startswith(error)
