@@ -23,10 +23,12 @@ fi
 target="."
 [ "${1:-}" = "dev" ] && target=".[dev]"
 stamp=".venv/.installed-${1:-run}"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ sdk/pyproject.toml -nt "$stamp" ]; then
   echo "==> installing AgentTrace ($target) into .venv" >&2
   .venv/bin/python -m pip install --quiet --upgrade pip
   # setuptools warns that an editable install is editable: true, and noise in the output.
   PYTHONWARNINGS="ignore:Editable installation" .venv/bin/python -m pip install --quiet -e "$target"
+  # The Python SDK is its own distribution (sdk/), installed beside the server for its tests.
+  PYTHONWARNINGS="ignore:Editable installation" .venv/bin/python -m pip install --quiet -e sdk/
   touch "$stamp"
 fi
