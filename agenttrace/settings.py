@@ -37,7 +37,10 @@ class Settings(BaseSettings):
     kafka_partitions: int = Field(default=8, gt=0)
     kafka_replication_factor: int = Field(default=1, gt=0)
     kafka_compression: Literal["none", "gzip", "lz4", "zstd", "snappy"] = "lz4"
-    kafka_linger_ms: int = Field(default=5, ge=0)
+    # 0: a request's spans leave at once (the producer still batches while a send is in
+    # flight). 5 ms cut one client's ingest throughput 4-6x and added it to live latency
+    # twice (ingest, then the worker's trace-events); see docs/benchmarks.md.
+    kafka_linger_ms: int = Field(default=0, ge=0)
     kafka_consumer_group: str = "agenttrace-storage"
 
     # Storage worker.
