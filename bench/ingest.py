@@ -35,8 +35,6 @@ import itertools
 import math
 import os
 import shlex
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,18 +42,18 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 import aiohttp
 import orjson
 from fastapi import FastAPI, Request, Response
 
 from agenttrace.settings import Settings
-from bench.live import busy_share, child_env, cpu_times, free_port, percentile, run_cli
+from bench.live import busy_share, cpu_times, percentile, run_cli
+from bench.processes import BenchProcess, child_env, free_port
 from bench.report import kafka_version, markdown_table, write_section
 from bench.workload import Workload, native_bytes, otlp_bytes
 from devservices import DevServices
-from devservices._base import _die_with_parent
 from ingest.body import read_body
 
 SECTION = "Ingest: spans/s into Kafka"
@@ -131,69 +129,13 @@ def serve_noop(port: int) -> None:
     )
 
 
-class Server:
-    """A server process of the bench, in its own process group, its output in a log file,
-    sent SIGTERM by Linux if the bench dies; stopped by its pid."""
+class Server(BenchProcess):
+    """A server process of the bench on a free loopback port."""
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"{name}.log"
-        self._log: IO[bytes] = self.log_path.open("ab")
-        self.popen = subprocess.Popen(
-            [*argv, "--port", str(self.port)],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            process_group=0,
-            preexec_fn=_die_with_parent(signal.SIGTERM),
-        )
-
-    def _failed(self, what: str) -> RuntimeError:
-        tail = self.log_path.read_text(errors="replace")[-4000:]
-        return RuntimeError(f"{self.name} {what}:\n{tail}")
-
-    async def wait_healthy(self, timeout_s: float = 60) -> None:
-        deadline = time.monotonic() + timeout_s
-        async with aiohttp.ClientSession() as session:
-            while True:
-                if self.popen.poll() is not None:
-                    raise self._failed(f"exited ({self.popen.returncode})")
-                try:
-                    async with session.get(f"{self.url}/healthz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise self._failed("did not become healthy")
-                await asyncio.sleep(0.1)
-
-    def cpu_seconds(self) -> float:
-        """User and system CPU time of the server process so far, from /proc; NaN elsewhere."""
-        try:
-            with open(f"/proc/{self.popen.pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            return math.nan
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    async def stop(self, timeout_s: float = 30) -> int | None:
-        """SIGTERM, then SIGKILL to its process group after ``timeout_s``."""
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            for _ in range(math.ceil(timeout_s / 0.05)):
-                if self.popen.poll() is not None:
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(10)
-        self._log.close()
-        return self.popen.returncode
+        super().__init__(name, [*argv, "--port", str(self.port)], env, log_dir)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,8 +163,8 @@ async def servers(
         noop_argv = [sys.executable, "-m", "bench.ingest", "--serve-noop"]
         ceiling = Server("no-op", noop_argv, env, log_dir)
         stack.push_async_callback(ceiling.stop)
-        await ingest.wait_healthy()
-        await ceiling.wait_healthy()
+        await ingest.wait_healthy(ingest.url)
+        await ceiling.wait_healthy(ceiling.url)
         yield Target(ingest, ceiling, created["api_key"], services.kafka_bootstrap_servers)
 
 

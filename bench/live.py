@@ -40,7 +40,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,7 +49,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 import aiohttp
 import orjson
@@ -61,10 +60,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from agenttrace.settings import Settings
+from bench.processes import BenchProcess, child_env, free_port
 from bench.report import kafka_version, markdown_table, write_section
 from bench.workload import Workload, native_bytes
 from devservices import DevServices
-from devservices._base import _die_with_parent
 from storage.database import to_async_url
 
 SECTION = "Live: ingest to subscriber"
@@ -105,81 +104,11 @@ SMOKE = Options(traces=20, warmup_s=0.5, timeout_s=30.0)
 # --- the processes --------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTTRACE_")}
-    env |= {"PYTHONUNBUFFERED": "1", "XDG_RUNTIME_DIR": os.environ.get("XDG_RUNTIME_DIR", "/tmp")}
-    return env | (extra or {})
-
-
-class Child:
-    """One ``agenttrace`` process started by the bench, its output in ``<log_dir>/<name>.log``.
-    In its own process group (a terminal's Ctrl-C reaches only the bench, which stops it),
-    and sent SIGTERM by Linux if the bench dies."""
+class Child(BenchProcess):
+    """One ``agenttrace`` process started by the bench."""
 
     def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log: IO[bytes] = self.log_path.open("ab")
-        self.popen = subprocess.Popen(
-            [*AGENTTRACE, *args],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            process_group=0,
-            preexec_fn=_die_with_parent(signal.SIGTERM),
-        )
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def _failed(self, what: str) -> RuntimeError:
-        return RuntimeError(f"agenttrace {self.name} {what}:\n{self.output()[-4000:]}")
-
-    async def wait_healthy(self, base_url: str, timeout_s: float = 60) -> None:
-        deadline = time.monotonic() + timeout_s
-        async with aiohttp.ClientSession() as session:
-            while True:
-                if self.popen.poll() is not None:
-                    raise self._failed(f"exited ({self.popen.returncode})")
-                try:
-                    async with session.get(f"{base_url}/healthz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise self._failed("did not become healthy")
-                await asyncio.sleep(0.1)
-
-    async def wait_output(self, pattern: re.Pattern[str], timeout_s: float = 10) -> str:
-        deadline = time.monotonic() + timeout_s
-        while (match := pattern.search(self.output())) is None:
-            if time.monotonic() > deadline:
-                raise self._failed(f"printed nothing matching {pattern.pattern!r}")
-            await asyncio.sleep(0.1)
-        return match.group(0)
-
-    async def stop(self, timeout_s: float = 30) -> int | None:
-        """SIGTERM, then SIGKILL to its process group after ``timeout_s``."""
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            for _ in range(math.ceil(timeout_s / 0.05)):
-                if self.popen.poll() is not None:
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(10)
-        self._log.close()
-        return self.popen.returncode
+        super().__init__(f"agenttrace {name}", [*AGENTTRACE, *args], env, log_dir)
 
 
 def run_cli(args: list[str], env: dict[str, str]) -> str:
