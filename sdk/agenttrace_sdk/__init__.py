@@ -17,6 +17,7 @@ See sdk/README.md for the API, the settings and the delivery guarantees.
 from agenttrace_sdk.client import flush, init, shutdown, stats
 from agenttrace_sdk.config import Config
 from agenttrace_sdk.decorators import SpanScope, span, trace
+from agenttrace_sdk.otel import otel_context
 from agenttrace_sdk.spans import (
     KINDS,
     Span,
@@ -40,6 +41,7 @@ __all__ = [
     "current_span",
     "flush",
     "init",
+    "otel_context",
     "shutdown",
     "span",
     "start_span",

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import random
+import sys
 import time
 import traceback
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Callable
 
 from agenttrace_sdk.capture import to_jsonable
 
@@ -332,6 +333,30 @@ def _safe_str(exc: BaseException) -> str:
 _CURRENT: ContextVar[Span | None] = ContextVar("agenttrace_current_span", default=None)
 
 
+_otel_get_current_span: Callable[[], Any] | None = None
+
+
+def _otel_parent() -> tuple[str, str] | None:
+    """(trace id, span id) of the current OpenTelemetry span when there is a valid, sampled
+    one. OpenTelemetry is never imported here: while nothing has imported
+    ``opentelemetry.trace`` no OTel span can be current, so that costs one dict lookup."""
+    global _otel_get_current_span
+    lookup = _otel_get_current_span
+    if lookup is None:
+        module = sys.modules.get("opentelemetry.trace")
+        lookup = getattr(module, "get_current_span", None) if module is not None else None
+        if lookup is None:
+            return None
+        _otel_get_current_span = lookup
+    try:
+        context = lookup().get_span_context()
+        if not context.is_valid or not context.trace_flags.sampled:
+            return None
+        return format(context.trace_id, "032x"), format(context.span_id, "016x")
+    except Exception:  # noqa: BLE001  a broken OTel setup must not break tracing
+        return None
+
+
 def start_span(
     name: str,
     kind: str = "SPAN",
@@ -340,9 +365,10 @@ def start_span(
     capture: bool | None = None,
     start_ns: int | None = None,
 ) -> Span:
-    """A started span, child of ``parent`` (default: the current span), or the root of a new
-    trace whose sampling is decided here. It is not made current (see ``use_span``); call
-    ``end()`` on it. ValueError for an unknown kind."""
+    """A started span, child of ``parent`` (default: the current span), or a root span whose
+    sampling is decided here: of a new trace, or, when an OpenTelemetry span is current
+    (and sampled), a child of it in its trace. It is not made current (see ``use_span``);
+    call ``end()`` on it. ValueError for an unknown kind."""
     kind = check_kind(kind)
     rt = _runtime
     parent = parent if parent is not None else _CURRENT.get()
@@ -351,8 +377,9 @@ def start_span(
         parent_id: str | None = parent.span_id
     else:
         sampled = rt.sample_rate >= 1.0 or random.random() < rt.sample_rate
-        trace = Trace(_new_id(128), sampled, rt.environment, rt.release)
-        parent_id = None
+        otel = _otel_parent()
+        trace_id, parent_id = otel if otel is not None else (_new_id(128), None)
+        trace = Trace(trace_id, sampled, rt.environment, rt.release)
     sink = rt.sink if trace.sampled else DISCARD
     enabled = rt.capture if capture is None else (capture and rt.capture)
     return Span(name, kind, trace, parent_id, sink, enabled, start_ns)
