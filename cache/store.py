@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol, cast
 
 import structlog
@@ -39,6 +39,9 @@ LOOKUPS = Counter(
 class Cache(Protocol):
     async def get(self, kind: str, key: str) -> bytes | None:
         """The cached value, or None (a miss, counted under ``kind``)."""
+
+    async def get_many(self, kind: str, keys: Sequence[str]) -> list[bytes | None]:
+        """``get`` for each key, in one round trip."""
 
     async def add(self, key: str, value: bytes, ttl_s: float) -> None:
         """Caches ``value`` unless the key exists (a value or a stale mark)."""
@@ -68,6 +71,16 @@ class RedisCache:
             log.warning("cache.unavailable", error=repr(exc))
             value = None
         return _count(kind, value)
+
+    async def get_many(self, kind: str, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        try:
+            values = cast(list[bytes | None], await self._redis.mget(keys))
+        except RedisError as exc:
+            log.warning("cache.unavailable", error=repr(exc))
+            values = [None] * len(keys)
+        return [_count(kind, value) for value in values]
 
     async def add(self, key: str, value: bytes, ttl_s: float) -> None:
         try:
@@ -112,6 +125,9 @@ class MemoryCache:
     async def get(self, kind: str, key: str) -> bytes | None:
         return _count(kind, self._live(key))
 
+    async def get_many(self, kind: str, keys: Sequence[str]) -> list[bytes | None]:
+        return [_count(kind, self._live(key)) for key in keys]
+
     async def add(self, key: str, value: bytes, ttl_s: float) -> None:
         if self._live(key) is None:
             self._put(key, value, ttl_s)
@@ -129,6 +145,9 @@ class NullCache:
 
     async def get(self, kind: str, key: str) -> bytes | None:
         return _count(kind, None)
+
+    async def get_many(self, kind: str, keys: Sequence[str]) -> list[bytes | None]:
+        return [_count(kind, None) for _ in keys]
 
     async def add(self, key: str, value: bytes, ttl_s: float) -> None:
         return None

@@ -40,11 +40,12 @@ class ProjectStatsLoader(DataLoader[Key, Result]):
         self._cache = cache
 
     async def _load(self, keys: list[Key]) -> list[Result]:
-        found: dict[Key, Result] = {}
-        for key in keys:
-            cached = await self._cache.get("project_stats", project_stats_key(key))
-            if cached is not None:
-                found[key] = _decode(cached)
+        cached = await self._cache.get_many("project_stats", [project_stats_key(k) for k in keys])
+        found: dict[Key, Result] = {
+            key: _decode(value)
+            for key, value in zip(keys, cached, strict=True)
+            if value is not None
+        }
         missing = [key for key in keys if key not in found]
         if missing:
             loaded = await stats_of_projects(self._engine, missing)

@@ -70,3 +70,12 @@ async def test_memory_cache_is_bounded() -> None:
         await cache.add(f"k{n}", b"{}", ttl_s=30)
     assert await cache.get("t", "k0") is None
     assert await cache.get("t", "k99") == b"{}"
+
+
+async def test_get_many_answers_each_key_in_order(cache: Cache) -> None:
+    cached, stale, absent = _key(), _key(), _key()
+    await cache.add(cached, b'{"v": 1}', ttl_s=30)
+    await cache.invalidate([stale])
+    hits = _lookups("t", "hit")
+    assert await cache.get_many("t", [cached, stale, absent]) == [b'{"v": 1}', None, None]
+    assert _lookups("t", "hit") == hits + 1
