@@ -32,3 +32,17 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ sdk/pyproject.toml 
   PYTHONWARNINGS="ignore:Editable installation" .venv/bin/python -m pip install --quiet -e sdk/
   touch "$stamp"
 fi
+
+# The CrewAI integration is tested in its own venv: CrewAI pins pydantic and openai versions
+# other than the server's (tests/sdk/test_crewai.py runs a CrewAI app there).
+if [ "${1:-}" = "dev" ]; then
+  crewai_stamp=".venv-crewai/.installed"
+  if [ ! -f "$crewai_stamp" ] || [ tests/sdk/crewai-requirements.txt -nt "$crewai_stamp" ]; then
+    echo "==> installing CrewAI and the SDK into .venv-crewai" >&2
+    [ -x .venv-crewai/bin/python ] || "$python" -m venv .venv-crewai
+    .venv-crewai/bin/python -m pip install --quiet --upgrade pip
+    PYTHONWARNINGS="ignore:Editable installation" .venv-crewai/bin/python -m pip install --quiet \
+      -r tests/sdk/crewai-requirements.txt -e sdk/
+    touch "$crewai_stamp"
+  fi
+fi

@@ -5,7 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from agenttrace_sdk.capture import Redactor
 from agenttrace_sdk.config import Config, load
@@ -21,6 +21,25 @@ _processor: BatchProcessor | None = None
 _last: BatchProcessor | None = None  # kept after shutdown, for its stats
 _config: Config | None = None
 _atexit_registered = False
+# Integrations whose framework reports work from its own threads (CrewAI's event bus) drain
+# those threads here first, so flush() and shutdown() see the spans they are still ending.
+_drains: list[Callable[[float], object]] = []
+
+
+def register_drain(drain: Callable[[float], object]) -> None:
+    """Runs ``drain(timeout_s)`` at the start of every ``flush()`` and ``shutdown()``
+    (also at exit); for integrations, not for application code."""
+    with _lock:
+        if drain not in _drains:
+            _drains.append(drain)
+
+
+def _drain(timeout_s: float) -> None:
+    for drain in list(_drains):
+        try:
+            drain(timeout_s)
+        except Exception:  # a framework's failure must not stop the flush
+            log.debug("agenttrace: a drain hook failed", exc_info=True)
 
 
 def init(
@@ -86,6 +105,7 @@ def init(
 def flush(timeout_s: float = 5.0) -> bool:
     """Waits up to ``timeout_s`` for every span ended so far to be sent (or written to the
     spool). False on timeout, e.g. while the server is down without a spool."""
+    _drain(timeout_s)
     processor = _processor
     return processor.flush(timeout_s) if processor is not None else True
 
@@ -95,6 +115,7 @@ def shutdown(timeout_s: float = 5.0) -> bool:
     exporter; spans ending afterwards are counted as dropped. True when nothing was left
     in memory."""
     global _processor
+    _drain(timeout_s)
     with _lock:
         processor = _processor
         if processor is None:

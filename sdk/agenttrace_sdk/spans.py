@@ -298,10 +298,14 @@ class Span:
         kind = type(exc)
         module = kind.__module__
         name = kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
-        message = _safe_str(exc)
-        self.error = {"type": name, "message": message, "stack": stack}
+        return self.record_error(name, _safe_str(exc), stack)
+
+    def record_error(self, error_type: str, message: str, stack: str | None = None) -> Span:
+        """An error known only by name and text (a framework that reports failures as
+        strings); marks the span ERROR."""
+        self.error = {"type": str(error_type), "message": str(message), "stack": stack}
         self.status = "ERROR"
-        self.status_message = message or name
+        self.status_message = str(message) or str(error_type)
         return self
 
     def end(self, end_ns: int | None = None) -> None:

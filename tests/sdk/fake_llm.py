@@ -1,7 +1,9 @@
 """A fake OpenAI- and Anthropic-compatible HTTP server on loopback, for the client
 integrations' tests: ``/v1/chat/completions``, ``/v1/responses`` and ``/v1/messages``, as
 JSON or as SSE streams with usage. A model named ``fail-500`` or ``fail-400`` gets that
-error. Every request body is kept in ``requests``."""
+error. Every request body is kept in ``requests``. With ``tool_arguments`` (tool name ->
+arguments), a non-streaming chat completion offered one of those tools calls it once (until
+the conversation holds a tool result), as an agent framework's model would."""
 
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ REPLY = ["Hel", "lo"]
 
 
 class FakeLLM:
-    def __init__(self) -> None:
+    def __init__(self, tool_arguments: dict[str, dict[str, Any]] | None = None) -> None:
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.tool_arguments = tool_arguments or {}
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,7 +37,7 @@ class FakeLLM:
                         usage = (body.get("stream_options") or {}).get("include_usage", False)
                         self.send_sse([(None, e) for e in fake.chat_chunks(model, usage)], True)
                     else:
-                        self.send_json(200, fake.chat_completion(model))
+                        self.send_json(200, fake.chat_completion(model, fake.tool_call(body)))
                 elif self.path == "/v1/responses":
                     if body.get("stream"):
                         self.send_sse([(e["type"], e) for e in fake.response_events(model)])
@@ -93,8 +96,27 @@ class FakeLLM:
         return {"error": {"message": message, "type": "server_error", "code": None}}
 
     # OpenAI chat completions
+    def tool_call(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The call this request's model makes: the first offered tool we have arguments
+        for, unless a tool already answered in this conversation."""
+        if any(m.get("role") == "tool" for m in body.get("messages", [])):
+            return None
+        for offered in body.get("tools") or []:
+            name = offered.get("function", {}).get("name")
+            if name in self.tool_arguments:
+                arguments = json.dumps(self.tool_arguments[name])
+                return {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": name, "arguments": arguments},
+                }
+        return None
+
     @staticmethod
-    def chat_completion(model: str) -> dict[str, Any]:
+    def chat_completion(model: str, tool_call: dict[str, Any] | None = None) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(REPLY)}
+        if tool_call is not None:
+            message = {"role": "assistant", "content": None, "tool_calls": [tool_call]}
         return {
             "id": "chatcmpl-1",
             "object": "chat.completion",
@@ -103,8 +125,8 @@ class FakeLLM:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": "".join(REPLY)},
-                    "finish_reason": "stop",
+                    "message": message,
+                    "finish_reason": "stop" if tool_call is None else "tool_calls",
                 }
             ],
             "usage": {"prompt_tokens": 11, "completion_tokens": 2, "total_tokens": 13},
