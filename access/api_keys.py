@@ -52,7 +52,7 @@ class ApiKeyResolver:
             viewer = cached[1]
         else:
             grant = await grant_for_key(self._engine, api_key)
-            viewer = None if grant is None else Viewer.of(grant)
+            viewer = None if grant is None else Viewer.of_key(grant)
             if len(self._cache) >= self._max_entries:
                 self._cache.clear()
             self._cache[api_key] = (now + self._ttl_s, viewer)
@@ -67,7 +67,7 @@ class ApiKeyResolver:
 
     def forget_project(self, project_id: uuid.UUID) -> None:
         """Drops every key of the project from the cache (the project was deleted)."""
-        self._forget(lambda viewer: viewer.project_id == project_id)
+        self._forget(lambda viewer: project_id in viewer.projects)
 
     def _forget(self, matches: Callable[[Viewer], bool]) -> None:
         for api_key, (_, viewer) in list(self._cache.items()):
@@ -78,5 +78,5 @@ class ApiKeyResolver:
         """The caller's viewer if it holds ``permission``; Unauthorized or Forbidden if not."""
         viewer = await self.viewer(api_key_from(connection))
         if not viewer.can(permission):
-            raise Forbidden(f"this API key lacks the permission '{permission}'")
+            raise Forbidden(viewer.lacks(permission))
         return viewer

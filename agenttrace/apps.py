@@ -14,16 +14,23 @@ from dataclasses import dataclass
 import structlog
 from fastapi import FastAPI
 
-from access.api_keys import ApiKeyResolver
+from access.accounts import Accounts, ensure_first_admin
+from access.authenticator import Authenticator
+from access.login_guard import LoginGuard
+from access.project_limits import ProjectLimitsResolver
+from access.tokens import token_codec
 from agenttrace import __version__, health
 from agenttrace.http_errors import install_error_handlers
+from agenttrace.http_hardening import install_http_hardening, own_body_limits
 from agenttrace.runtime import Runtime, open_runtime
 from agenttrace.settings import Settings
 from graph.router import graphql_router
+from ingest.rate_limits import IngestRateLimits
 from ingest.routes import IngestService
 from ingest.routes import router as ingest_router
 from messaging import topics
 from rest.analytics import router as analytics_router
+from rest.auth import router as auth_router
 from rest.traces import router as traces_router
 from storage.migrate import upgrade_async
 from storage.projects import ALL_SCOPES, count_projects, create_project
@@ -74,6 +81,20 @@ async def _bootstrap_default_project(runtime: Runtime) -> None:
     )
 
 
+async def _bootstrap_first_admin(runtime: Runtime) -> None:
+    """On a server without users, its first admin; a made-up password is printed once."""
+    admin = await ensure_first_admin(runtime.engine, runtime.settings)
+    if admin is None:
+        return
+    log.info("people.first_admin_created", email=admin.email)
+    if admin.one_time_password is not None:
+        print(
+            f"\nCreated the administrator {admin.email} with the one-time password (shown"
+            f" once; it must be changed at first login):\n\n    {admin.one_time_password}\n",
+            flush=True,
+        )
+
+
 def build_app(settings: Settings, database_url: str, roles: Roles) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,10 +110,28 @@ def build_app(settings: Settings, database_url: str, roles: Roles) -> FastAPI:
             app.state.bus = runtime.bus if uses_bus else None
             app.state.live = runtime.live
             app.state.cache = runtime.cache
-            app.state.keys = ApiKeyResolver(runtime.engine)
-            app.state.ingest = IngestService(settings, runtime.bus, app.state.keys)
+            app.state.rate_limiter = runtime.rate_limiter
+            app.state.project_limits = ProjectLimitsResolver(runtime.engine, settings)
+            app.state.ingest_limits = IngestRateLimits(
+                runtime.rate_limiter, app.state.project_limits
+            )
+            codec = await token_codec(settings, runtime.engine)
+            app.state.auth = Authenticator(runtime.engine, codec)
+            app.state.ingest = IngestService(settings, runtime.bus, app.state.auth)
+            app.state.accounts = Accounts(
+                runtime.engine,
+                codec,
+                settings,
+                LoginGuard(
+                    app.state.rate_limiter,
+                    settings.login_failures_per_minute,
+                    settings.login_failures_per_minute_per_ip,
+                ),
+            )
             if roles.bootstrap_project:
                 await _bootstrap_default_project(runtime)
+            if roles.bootstrap_project or settings.admin_email is not None:
+                await _bootstrap_first_admin(runtime)
             stopping = asyncio.Event()
             worker_task = (
                 asyncio.create_task(storage_worker(runtime).run(stopping), name="storage-worker")
@@ -108,10 +147,17 @@ def build_app(settings: Settings, database_url: str, roles: Roles) -> FastAPI:
 
     app = FastAPI(title="AgentTrace", version=__version__, lifespan=lifespan)
     install_error_handlers(app, settings)
+    # Ingest routes limit their own bodies (max_body_bytes, after gzip too).
+    install_http_hardening(
+        app,
+        settings,
+        exempt_from_body_limit=own_body_limits(ingest_router.routes) if roles.ingest else (),
+    )
     app.include_router(health.router)
     if roles.ingest:
         app.include_router(ingest_router)
     if roles.query:
+        app.include_router(auth_router)
         app.include_router(traces_router)
         app.include_router(analytics_router)
         app.include_router(graphql_router())

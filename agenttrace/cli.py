@@ -12,12 +12,16 @@ from typing import Any
 import orjson
 import uvicorn
 
+from access.accounts import create_person
+from access.permissions import Role
 from agenttrace.apps import Roles, build_app, run_worker
+from agenttrace.errors import UserError
 from agenttrace.logs import configure_logging
 from agenttrace.settings import Settings
 from storage.database import create_engine, database_url
 from storage.migrate import upgrade
 from storage.projects import ProjectExists, create_project
+from storage.users import UserExists
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +55,21 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--json", action="store_true", help='print {"id", "name", "api_key"}')
     create.add_argument("--data-dir")
+    user = commands.add_parser("user", help="manage people").add_subparsers(
+        dest="user_command", required=True
+    )
+    add = user.add_parser(
+        "create",
+        help="create a user; without --password-stdin a one-time password is printed once",
+    )
+    add.add_argument("email")
+    add.add_argument("--admin", action="store_true", help="a server administrator")
+    add.add_argument("--organization", help="give a role in this organization (by name)")
+    add.add_argument("--role", choices=[r.value for r in Role], help="the role there")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    add.add_argument("--data-dir")
     return parser
 
 
@@ -114,6 +133,36 @@ async def _create_project(settings: Settings, url: str, name: str) -> Any:
         await engine.dispose()
 
 
+async def _create_user(url: str, args: argparse.Namespace, password: str | None) -> Any:
+    engine = create_engine(url, pool_size=1)
+    try:
+        return await create_person(
+            engine,
+            args.email,
+            password,
+            is_admin=args.admin,
+            organization=args.organization,
+            role=args.role,
+        )
+    finally:
+        await engine.dispose()
+
+
+def _user_command(settings: Settings, args: argparse.Namespace) -> None:
+    if (args.organization is None) != (args.role is None):
+        sys.exit("error: give both --organization and --role, or neither")
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    with database_url(settings) as url:
+        upgrade(url)
+        try:
+            user_id, one_time = asyncio.run(_create_user(url, args, password))
+        except (UserExists, LookupError, UserError) as exc:
+            sys.exit(f"error: {getattr(exc, 'detail', exc)}")
+    print(f"Created user {args.email.strip()} ({user_id}).")
+    if one_time is not None:
+        print(f"One-time password (shown once; it must be changed at first login): {one_time}")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     settings = _settings(args)
@@ -134,6 +183,8 @@ def main(argv: list[str] | None = None) -> None:
         with database_url(settings) as url:
             upgrade(url)
         print("database schema is up to date", file=sys.stderr)
+    elif args.command == "user":
+        _user_command(settings, args)
     elif args.command == "project":
         with database_url(settings) as url:
             upgrade(url)

@@ -7,6 +7,8 @@ they name the problem and never carry a stack trace or a secret.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class UserError(Exception):
     status_code = 400
@@ -45,3 +47,15 @@ class NotFound(UserError):
 class Conflict(UserError):
     status_code = 409
     code = "CONFLICT"
+
+
+class RateLimited(UserError):
+    """Over a rate limit (access/rate_limits.py): 429, with Retry-After and the
+    X-RateLimit-* headers of the limit that refused."""
+
+    status_code = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, detail: str, *, headers: Mapping[str, str]) -> None:
+        super().__init__(detail)
+        self.headers = dict(headers)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from access.rate_limits import RateLimiter
 from agenttrace.settings import Settings
 from cache.store import Cache, MemoryCache, NullCache, RedisCache
 from messaging.bus import Bus, BusUnavailable
@@ -30,6 +31,7 @@ class Runtime:
     bus: Bus
     live: LiveEvents
     cache: Cache
+    rate_limiter: RateLimiter
 
 
 def make_bus(settings: Settings, engine: AsyncEngine) -> Bus:
@@ -56,6 +58,15 @@ def make_cache(settings: Settings, *, worker_in_process: bool) -> Cache:
     return NullCache()
 
 
+def make_rate_limiter(settings: Settings) -> RateLimiter:
+    """Redis when configured, so every replica counts the same hits; else this process's
+    memory, which is the whole count for ``serve`` (and per replica for a split deployment
+    without Redis)."""
+    if settings.redis_url is not None:
+        return RateLimiter.in_redis(settings.redis_url)
+    return RateLimiter.in_memory()
+
+
 @asynccontextmanager
 async def open_runtime(
     settings: Settings,
@@ -74,6 +85,7 @@ async def open_runtime(
     bus = make_bus(settings, engine)
     live = LiveEvents(settings.redis_url, subscriber_buffer=settings.live_subscriber_buffer)
     cache = make_cache(settings, worker_in_process=worker_in_process)
+    rate_limiter = make_rate_limiter(settings)
     try:
         if need_live:
             await live.start()
@@ -83,12 +95,13 @@ async def open_runtime(
             except BusUnavailable as exc:
                 # Ingest answers 503 and workers retry until the bus is back; no restart needed.
                 log.warning("bus.unavailable_at_start", error=str(exc))
-        yield Runtime(settings, engine, query_engine, bus, live, cache)
+        yield Runtime(settings, engine, query_engine, bus, live, cache, rate_limiter)
     finally:
         if need_bus:
             await bus.stop()
         if need_live:
             await live.stop()
         await cache.close()
+        await rate_limiter.close()
         await engine.dispose()
         await query_engine.dispose()

@@ -9,19 +9,20 @@ from typing import Any
 from strawberry.permission import BasePermission
 
 from access.permissions import Permission
+from agenttrace.errors import Forbidden
 from graph.context import Info
 
 
 class _Requires(BasePermission):
     permission: Permission
 
-    @property
-    def message(self) -> str:  # type: ignore[override]
-        return f"this API key lacks the permission '{self.permission}'"
-
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        viewer = await info.context.viewer()  # raises Unauthorized without a valid key
-        return viewer.can(self.permission)
+        viewer = await info.context.viewer()  # raises Unauthorized without credentials
+        if not viewer.can(self.permission):
+            # Raised rather than returned: the error then carries the FORBIDDEN code and
+            # says why for this caller (a key's scope, a person's role, a pending password).
+            raise Forbidden(viewer.lacks(self.permission))
+        return True
 
 
 class CanReadTraces(_Requires):
@@ -50,3 +51,29 @@ class CanManageProject(_Requires):
 
 class CanCreateProjects(_Requires):
     permission = Permission.CREATE_PROJECTS
+
+
+class CanDeleteProject(_Requires):
+    permission = Permission.DELETE_PROJECT
+
+
+class CanManageMembers(_Requires):
+    permission = Permission.MANAGE_MEMBERS
+
+
+class CanReadAuditLog(_Requires):
+    permission = Permission.READ_AUDIT_LOG
+
+
+class IsServerAdmin(BasePermission):
+    """Creating users and organisations: server administrators only."""
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        viewer = await info.context.viewer()
+        if not viewer.is_admin or viewer.must_change_password:
+            raise Forbidden(
+                viewer.lacks(Permission.MANAGE_MEMBERS)
+                if viewer.must_change_password
+                else "only a server administrator may do this"
+            )
+        return True

@@ -5,15 +5,19 @@ for 200 traces x their spans x each span's children x ... This rule estimates, b
 anything runs, how many field values a query could produce: each field costs 1 per
 parent object, and a list field multiplies what is under it by its page size (`first`
 or `limit`; the largest allowed when given by a variable or below 1) or by a guess for
-unpaged lists.
+unpaged lists. The same estimate (``operation_cost``) is what the operation is charged
+against its caller's cost budget (graph/rate_limits.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLInterfaceType,
@@ -21,12 +25,14 @@ from graphql import (
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationRule,
     get_named_type,
+    get_operation_ast,
 )
 from strawberry.extensions import AddValidationRules
 
@@ -63,20 +69,20 @@ def _page_size(node: FieldNode) -> int | None:
     return None
 
 
-class QueryCostRule(ValidationRule):
-    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-        root = self.context.schema.get_root_type(node.operation)
-        if root is None:
-            return
-        cost = self._cost(node.selection_set, root, 1)
-        if cost > MAX_COST:
-            self.report_error(
-                GraphQLError(
-                    f"query cost {cost:,} exceeds the limit of {MAX_COST:,}: ask for fewer"
-                    " items per page (first/limit) or fewer nested lists",
-                    node,
-                )
-            )
+class CostEstimator:
+    """Walks one operation's selections; ``fragment`` looks a fragment up by name."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragment: Callable[[str], FragmentDefinitionNode | None],
+    ) -> None:
+        self.schema = schema
+        self.fragment = fragment
+
+    def operation_cost(self, node: OperationDefinitionNode) -> int:
+        root = self.schema.get_root_type(node.operation)
+        return 0 if root is None else self._cost(node.selection_set, root, 1)
 
     def _cost(self, selections: SelectionSetNode | None, parent: GraphQLNamedType, n: int) -> int:
         if selections is None:
@@ -87,12 +93,12 @@ class QueryCostRule(ValidationRule):
                 total += n + self._field_cost(selection, parent, n)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
-                target = self.context.schema.get_type(condition.name.value) if condition else parent
+                target = self.schema.get_type(condition.name.value) if condition else parent
                 total += self._cost(selection.selection_set, target or parent, n)
             elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.context.get_fragment(selection.name.value)
+                fragment = self.fragment(selection.name.value)
                 if fragment is not None:
-                    target = self.context.schema.get_type(fragment.type_condition.name.value)
+                    target = self.schema.get_type(fragment.type_condition.name.value)
                     total += self._cost(fragment.selection_set, target or parent, n)
         return total
 
@@ -108,6 +114,33 @@ class QueryCostRule(ValidationRule):
         elif _is_list(definition.type) and node.name.value not in CONNECTION_LISTS:
             n *= UNPAGED_LIST_GUESS
         return self._cost(node.selection_set, get_named_type(definition.type), n)
+
+
+def operation_cost(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+) -> int:
+    """The cost of the operation of a validated ``document`` that will run, as the rule
+    below estimates it (what the per-caller cost budget is charged)."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    return CostEstimator(schema, fragments.get).operation_cost(operation)
+
+
+class QueryCostRule(ValidationRule):
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        cost = CostEstimator(self.context.schema, self.context.get_fragment).operation_cost(node)
+        if cost > MAX_COST:
+            self.report_error(
+                GraphQLError(
+                    f"query cost {cost:,} exceeds the limit of {MAX_COST:,}: ask for fewer"
+                    " items per page (first/limit) or fewer nested lists",
+                    node,
+                )
+            )
 
 
 def query_cost_limit() -> AddValidationRules:

@@ -17,7 +17,7 @@ async def _context(connection: HTTPConnection) -> Context:
         settings=state.settings,
         engine=state.query_engine,
         write_engine=state.engine,
-        keys=state.keys,
+        auth=state.auth,
         live=state.live,
         cache=state.cache,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import strawberry
 import structlog
 from graphql import GraphQLError
@@ -10,9 +12,11 @@ from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from graph.errors import is_unexpected, mask_unexpected_errors
+from graph.introspection import IntrospectionSwitch
 from graph.mutations import Mutation
 from graph.queries import Query
 from graph.query_cost import query_cost_limit
+from graph.rate_limits import cost_budget
 from graph.subscriptions import Subscription
 
 MAX_DEPTH = 12
@@ -20,6 +24,15 @@ MAX_ALIASES = 30
 MAX_TOKENS = 5_000
 
 log = structlog.get_logger(__name__)
+_INVALID_VARIABLE = re.compile(r"Variable '(\$\w+)' (?:got|has) invalid (?:default )?value")
+
+
+def _loggable(message: str) -> str:
+    """A client error's message without the values of its variables: graphql-core quotes
+    an invalid variable (a whole input object when a field is missing), and a variable
+    may be a password or a token. The client sees the full message; the log does not."""
+    invalid = _INVALID_VARIABLE.match(message)
+    return f"Variable '{invalid[1]}' has an invalid value (not logged)" if invalid else message
 
 
 class Schema(strawberry.Schema):
@@ -32,7 +45,7 @@ class Schema(strawberry.Schema):
             if is_unexpected(error):
                 StrawberryLogger.error(error, execution_context)
             else:
-                log.info("graphql.client_error", message=error.message)
+                log.info("graphql.client_error", message=_loggable(error.message))
 
 
 schema = Schema(
@@ -45,6 +58,8 @@ schema = Schema(
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         query_cost_limit,
+        cost_budget,
+        IntrospectionSwitch,
         mask_unexpected_errors,
     ],
 )

@@ -40,7 +40,8 @@ class SubscriberFellBehind(UserError):
 
 
 KEY_RECHECK_S = 5.0
-"""How often a quiet subscription re-checks its key (revoked keys end subscriptions)."""
+"""How often a quiet subscription re-checks its credentials: a revoked key, an expired access
+token or a lost role ends it."""
 
 
 async def _while_allowed(
@@ -73,7 +74,7 @@ async def _while_allowed(
 
 async def _project(info: Info, project_id: relay.GlobalID | None) -> uuid.UUID:
     if project_id is None:
-        return (await info.context.viewer()).project_id
+        return await info.context.only_project(Permission.READ_TRACES)
     return await info.context.project_for(
         parse_uuid(project_id.node_id, "project"), Permission.READ_TRACES
     )

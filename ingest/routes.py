@@ -1,7 +1,8 @@
 """The ingest endpoints: ``POST /v1/traces`` (OTLP/HTTP) and ``POST /api/v1/traces``.
 
 A 2xx is sent only after the bus acknowledged the spans; when it cannot, 503 with
-Retry-After, so a client retries rather than losing data.
+Retry-After, so a client retries rather than losing data. Over its API key's rate limits
+(ingest/rate_limits.py): 429 with Retry-After, nothing published.
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from access.api_keys import ApiKeyResolver
+from access.authenticator import Authenticator
 from access.permissions import Permission
+from access.rate_limits import Decision, tightest
+from access.viewer import Viewer
 from agenttrace.settings import Settings
 from ingest import native, otlp
 from ingest.body import media_type, read_body
 from ingest.decoded import DecodedBatch
 from ingest.errors import InvalidBatch, UnsupportedMediaType
 from ingest.publisher import publish_spans
+from ingest.rate_limits import IngestRateLimits
 from messaging.bus import Bus
 
 log = structlog.get_logger(__name__)
@@ -37,12 +41,37 @@ JSON_TYPE = "application/json"
 class IngestService:
     settings: Settings
     bus: Bus
-    keys: ApiKeyResolver
+    auth: Authenticator
+    """Ingest takes project API keys with the ingest scope (people have no ingest role)."""
 
 
 def _service(request: Request) -> IngestService:
     service: IngestService = request.app.state.ingest
     return service
+
+
+def _rate_limits(request: Request) -> IngestRateLimits:
+    limits: IngestRateLimits = request.app.state.ingest_limits
+    return limits
+
+
+async def _admit_request(request: Request, viewer: Viewer) -> Decision | None:
+    """Before the body is read: RateLimited when the key is over its requests/s."""
+    return await _rate_limits(request).admit_request(viewer.principal, viewer.project_id)
+
+
+async def _admit_spans(request: Request, viewer: Viewer, decoded: DecodedBatch) -> Decision | None:
+    """Before anything is published: RateLimited when the key is over its spans/s, the
+    request's spans (valid or not) counted."""
+    spans = len(decoded.spans) + len(decoded.rejected)
+    return await _rate_limits(request).admit_spans(viewer.principal, viewer.project_id, spans)
+
+
+def _with_limits(response: Response, *decisions: Decision | None) -> Response:
+    """The X-RateLimit-* headers of the limit closest to refusing."""
+    if (decision := tightest(decisions)) is not None:
+        response.headers.update(decision.headers())
+    return response
 
 
 def _correlation_id(request: Request) -> str:
@@ -68,7 +97,8 @@ router = APIRouter()
 async def otlp_traces(request: Request) -> Response:
     service = _service(request)
     # Authenticate before reading the body: an unauthenticated client costs us nothing.
-    viewer = await service.keys.require(request, Permission.INGEST)
+    viewer = await service.auth.require(request, Permission.INGEST)
+    admitted = await _admit_request(request, viewer)
     content_type = media_type(request)
     if content_type not in (*PROTOBUF_TYPES, JSON_TYPE):
         raise UnsupportedMediaType(
@@ -78,6 +108,7 @@ async def otlp_traces(request: Request) -> Response:
     is_protobuf = content_type in PROTOBUF_TYPES
     export = otlp.parse_protobuf(body) if is_protobuf else otlp.parse_json(body)
     decoded = otlp.to_records(export)
+    spans_admitted = await _admit_spans(request, viewer, decoded)
     await _accept(request, viewer.project_id, decoded)
     response = ExportTraceServiceResponse()
     if decoded.rejected:
@@ -86,14 +117,17 @@ async def otlp_traces(request: Request) -> Response:
             f"span {r.index} ({r.span_id or 'no id'}): {r.error}" for r in decoded.rejected[:20]
         )
     if is_protobuf:
-        return Response(response.SerializeToString(), media_type="application/x-protobuf")
-    return Response(json_format.MessageToJson(response), media_type=JSON_TYPE)
+        answer = Response(response.SerializeToString(), media_type="application/x-protobuf")
+    else:
+        answer = Response(json_format.MessageToJson(response), media_type=JSON_TYPE)
+    return _with_limits(answer, admitted, spans_admitted)
 
 
 @router.post("/api/v1/traces", tags=["ingest"], summary="Native JSON trace batch")
 async def native_traces(request: Request) -> Response:
     service = _service(request)
-    viewer = await service.keys.require(request, Permission.INGEST)
+    viewer = await service.auth.require(request, Permission.INGEST)
+    admitted = await _admit_request(request, viewer)
     if media_type(request) != JSON_TYPE:
         raise UnsupportedMediaType("content-type must be application/json")
     decoded = native.decode(await read_body(request, service.settings.max_body_bytes))
@@ -102,5 +136,7 @@ async def native_traces(request: Request) -> Response:
     ]
     if not decoded.spans and rejected:
         raise InvalidBatch(f"no valid span in the batch: {rejected[0]['error']}")
+    spans_admitted = await _admit_spans(request, viewer, decoded)
     await _accept(request, viewer.project_id, decoded)
-    return JSONResponse({"accepted": len(decoded.spans), "rejected": rejected})
+    answer = JSONResponse({"accepted": len(decoded.spans), "rejected": rejected})
+    return _with_limits(answer, admitted, spans_admitted)

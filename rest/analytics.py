@@ -13,7 +13,7 @@ from agenttrace.errors import InvalidArgument
 from resolvers import analytics
 from resolvers.analytics import GroupBy, Measures, Scope, TimeBucket
 from resolvers.filters import Conditions, TimeRange
-from rest.reader import reader
+from rest.reader import ProjectParam, read_project, reader
 
 router = APIRouter(prefix="/api/v1", tags=["query"])
 
@@ -85,6 +85,7 @@ async def get_analytics(
     user_id: Strings = None,
     session_id: Strings = None,
     has_error: bool | None = None,
+    project: ProjectParam = None,
 ) -> dict[str, Any]:
     engine, viewer = await reader(request)
     conditions = Conditions(
@@ -96,7 +97,7 @@ async def get_analytics(
         session_ids=tuple(session_id or ()),
         has_error=has_error,
     )
-    scope = Scope.of(viewer.project_id, TimeRange(start, end), conditions)
+    scope = Scope.of(read_project(viewer, project), TimeRange(start, end), conditions)
     width = _choice(TimeBucket, bucket, "bucket")
     by = _choice(GroupBy, group_by, "group_by") if group_by is not None else None
     # Checked before any query starts, so a refusal leaves none running.

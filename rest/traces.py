@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 
+from access.permissions import Permission
 from agenttrace.errors import InvalidArgument, NotFound
 from cache.keys import trace_key
 from cache.store import Cache
@@ -20,7 +21,7 @@ from resolvers.spans import spans_of_traces
 from resolvers.traces import list_traces, traces_by_keys
 from resolvers.tree import tree_order
 from rest.json import span_json, trace_json
-from rest.reader import reader
+from rest.reader import ProjectParam, read_project, reader
 
 router = APIRouter(prefix="/api/v1", tags=["query"])
 
@@ -49,10 +50,10 @@ def _range(low: float | None, high: float | None) -> NumberRange | None:
     response_class=Response,
     responses={200: {"content": {"application/json": {}}}},
 )
-async def get_trace(trace_id: str, request: Request) -> Response:
+async def get_trace(trace_id: str, request: Request, project: ProjectParam = None) -> Response:
     engine, viewer = await reader(request)
     cache: Cache = request.app.state.cache
-    key = (viewer.project_id, parse_trace_id(trace_id))
+    key = (read_project(viewer, project), parse_trace_id(trace_id))
     cached = await cache.get("trace", trace_key(*key))
     if cached is not None:
         return Response(cached, media_type="application/json")
@@ -94,6 +95,7 @@ async def get_traces(
     min_cost: float | None = None,
     max_cost: float | None = None,
     has_error: bool | None = None,
+    project: ProjectParam = None,
 ) -> dict[str, Any]:
     engine, viewer = await reader(request)
     conditions = Conditions(
@@ -116,7 +118,12 @@ async def get_traces(
         has_error=has_error,
     )
     page = await list_traces(
-        engine, viewer.project_id, conditions, Sort(sort, order), first=limit, after=cursor
+        engine,
+        read_project(viewer, project),
+        conditions,
+        Sort(sort, order),
+        first=limit,
+        after=cursor,
     )
     return {
         "items": [trace_json(t) for t in page.items],
@@ -124,10 +131,11 @@ async def get_traces(
     }
 
 
-@router.get("/projects", summary="The projects this API key may read")
+@router.get("/projects", summary="The projects the caller may read")
 async def get_projects(request: Request) -> dict[str, Any]:
     engine, viewer = await reader(request)
-    found = await projects_by_ids(engine, sorted(viewer.project_ids))
+    readable = [p for p in viewer.project_ids if viewer.can(Permission.READ_TRACES, p)]
+    found = await projects_by_ids(engine, sorted(readable))
     return {
         "items": [
             {"id": str(p.id), "name": p.name, "created_at": p.created_at.isoformat()}

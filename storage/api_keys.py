@@ -54,6 +54,7 @@ async def create_api_key(
     project_id: uuid.UUID,
     scopes: Sequence[str],
     expires_at: datetime | None = None,
+    created_by: uuid.UUID | None = None,
 ) -> NewApiKey | None:
     """A new key of the project with ``scopes``; None if there is no such project."""
     secret = new_api_key()
@@ -62,8 +63,10 @@ async def create_api_key(
             (
                 await conn.execute(
                     text(
-                        "INSERT INTO api_keys (id, project_id, prefix, key_hash, scopes, expires_at)"
-                        " SELECT :id, id, :prefix, :hash, :scopes, :expires_at FROM projects"
+                        "INSERT INTO api_keys"
+                        " (id, project_id, prefix, key_hash, scopes, expires_at, created_by)"
+                        " SELECT :id, id, :prefix, :hash, :scopes, :expires_at, :created_by"
+                        " FROM projects"
                         f" WHERE id = :project_id RETURNING {API_KEY_COLUMNS}"
                     ),
                     {
@@ -73,6 +76,7 @@ async def create_api_key(
                         "hash": hash_key(secret),
                         "scopes": sorted(set(scopes)),
                         "expires_at": expires_at,
+                        "created_by": created_by,
                     },
                 )
             )

@@ -33,12 +33,89 @@ def _now_column() -> Any:
     return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
+class Organization(SQLModel, table=True):
+    """Owns projects; people are members of it with a role (migration 0004)."""
+
+    __tablename__ = "organizations"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    created_at: datetime | None = Field(default=None, sa_column=_now_column())
+
+
 class Project(SQLModel, table=True):
     __tablename__ = "projects"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     name: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    organization_id: uuid.UUID = Field(
+        foreign_key="organizations.id", index=True, ondelete="RESTRICT"
+    )
     created_at: datetime | None = Field(default=None, sa_column=_now_column())
+    rate_limits: dict[str, int] | None = Field(default=None, sa_column=Column(JSONB))
+    """The project's own rate limits (migration 0005; storage/rate_limits.py); NULL or a
+    missing name: the server's default."""
+
+
+class User(SQLModel, table=True):
+    """A person. ``password_hash`` is argon2id; ``is_admin`` may create users and
+    organisations (data access comes from memberships only)."""
+
+    __tablename__ = "users"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(sa_column=Column(Text, nullable=False))  # unique on lower(email)
+    password_hash: str = Field(sa_column=Column(Text, nullable=False))
+    is_admin: bool = False
+    must_change_password: bool = False
+    created_at: datetime | None = Field(default=None, sa_column=_now_column())
+    password_changed_at: datetime | None = Field(default=None, sa_column=_now_column())
+    disabled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "memberships"
+    __table_args__ = (CheckConstraint("role IN ('owner', 'admin', 'member', 'viewer')"),)
+
+    organization_id: uuid.UUID = Field(
+        foreign_key="organizations.id", primary_key=True, ondelete="CASCADE"
+    )
+    user_id: uuid.UUID = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
+    role: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now_column())
+
+
+class RefreshToken(SQLModel, table=True):
+    """A login's long-lived secret, rotated on every use; a revoked one used again revokes
+    all of its user's tokens (it was stolen)."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    token_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False, unique=True))
+    created_at: datetime | None = Field(default=None, sa_column=_now_column())
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    replaced_by: uuid.UUID | None = None
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who created or revoked keys, changed roles or deleted data."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    at: datetime | None = Field(default=None, sa_column=_now_column())
+    actor: str = Field(sa_column=Column(Text, nullable=False))
+    action: str = Field(sa_column=Column(Text, nullable=False))
+    organization_id: uuid.UUID | None = None
+    project_id: uuid.UUID | None = None
+    target: str | None = Field(default=None, sa_column=Column(Text))
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
 
 
 class ApiKey(SQLModel, table=True):
@@ -56,6 +133,7 @@ class ApiKey(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     last_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_by: uuid.UUID | None = None  # the user who made it (none: the CLI or first start)
 
 
 class Trace(SQLModel, table=True):
@@ -235,3 +313,14 @@ class BusOffset(SQLModel, table=True):
     group_name: str = Field(sa_column=Column(Text, primary_key=True))
     topic: str = Field(sa_column=Column(Text, primary_key=True))
     committed_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ServerSecret(SQLModel, table=True):
+    """A secret the server generated for itself (the JWT signing secret when none is
+    configured), shared by every replica."""
+
+    __tablename__ = "server_secrets"
+
+    name: str = Field(sa_column=Column(Text, primary_key=True))
+    value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime | None = Field(default=None, sa_column=_now_column())

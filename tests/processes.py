@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.log_audit import Kind, register_log_file
+
 AGENTTRACE = [sys.executable, "-m", "agenttrace.cli"]
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,24 +26,32 @@ def free_port() -> int:
 
 
 class Process:
-    """One agenttrace process; its output goes to a log file shown when a wait fails."""
+    """One agenttrace process. Its stderr (its logs) goes to ``log_path``, its stdout (what
+    it prints for the operator, such as a new key shown once) to ``<log_path>.stdout``;
+    both are shown when a wait fails and audited for secrets (tests/log_audit.py)."""
 
     def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
         self.args = args
         self.log_path = log_path
+        self.stdout_path = log_path.with_name(log_path.name + ".stdout")
+        register_log_file(self.log_path, Kind.LOG)
+        register_log_file(self.stdout_path, Kind.TERMINAL)
         self._log = log_path.open("ab")
+        self._stdout = self.stdout_path.open("ab")
         full_env = os.environ | {"PYTHONUNBUFFERED": "1", "XDG_RUNTIME_DIR": "/tmp"} | env
         self.popen = subprocess.Popen(
             [*AGENTTRACE, *args],
             env=full_env,
             cwd=ROOT,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
+            stdout=self._stdout,
+            stderr=self._log,
             start_new_session=True,
         )
 
     def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        """What it printed (stdout), then what it logged (stderr)."""
+        printed = self.stdout_path.read_text(errors="replace")
+        return printed + self.log_path.read_text(errors="replace")
 
     def wait_healthy(self, base_url: str, timeout_s: float = 60) -> None:
         wait_until(
@@ -67,6 +77,7 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.kill()
         self._log.close()
+        self._stdout.close()
         return self.popen.returncode
 
 

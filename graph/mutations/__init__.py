@@ -7,15 +7,19 @@ import strawberry
 
 from graph.mutations.annotation_mutations import AnnotationMutationMixin
 from graph.mutations.api_key_mutations import ApiKeyMutationMixin
+from graph.mutations.people_mutations import PeopleMutationMixin
 from graph.mutations.project_mutations import ProjectMutationMixin
+from graph.mutations.rate_limit_mutations import RateLimitMutationMixin
 from graph.mutations.trace_mutations import TraceMutationMixin
 
 
 @strawberry.type
 class Mutation(
     ProjectMutationMixin,
+    RateLimitMutationMixin,
     ApiKeyMutationMixin,
     TraceMutationMixin,
     AnnotationMutationMixin,
+    PeopleMutationMixin,
 ):
     pass

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import strawberry
 from strawberry import relay
 
 from access.permissions import Permission, permissions_of
+from access.viewer import Viewer
 from agenttrace.errors import Forbidden, InvalidArgument, NotFound
 from graph.context import Info
 from graph.ids import node_id_of, parse_scoped_node_id, parse_uuid
@@ -15,7 +17,17 @@ from graph.permissions import CanManageKeys
 from graph.types.ApiKey import ApiKey
 from graph.types.ApiKeyScope import ApiKeyScope
 from graph.types.CreateApiKeyPayload import CreateApiKeyPayload
+from storage import audit
 from storage.api_keys import create_api_key, revoke_api_key
+
+
+def _key_permissions_of(viewer: Viewer, project: uuid.UUID) -> frozenset[Permission]:
+    """What the caller may hand to a key of ``project``: its own permissions there, where a
+    person managing keys may also grant ingest (people never ingest themselves)."""
+    own = viewer.projects.get(project, frozenset())
+    if viewer.is_person and Permission.MANAGE_KEYS in own:
+        return own | {Permission.INGEST}
+    return own
 
 
 def _expiry(expires_at: datetime | None) -> datetime | None:
@@ -48,16 +60,28 @@ class ApiKeyMutationMixin:
             raise InvalidArgument("scopes must name at least one scope")
         names = frozenset(scope.value for scope in scopes)
         viewer = await info.context.viewer()
-        if beyond := permissions_of(names) - viewer.permissions:
+        if beyond := permissions_of(names) - _key_permissions_of(viewer, project):
             raise Forbidden(
-                "a key cannot create a key that may do more than itself; this one lacks "
-                + ", ".join(sorted(beyond))
+                "you cannot create a key that may do more than you may in this project;"
+                " you lack " + ", ".join(sorted(beyond))
             )
         created = await create_api_key(
-            info.context.write_engine, project, sorted(names), _expiry(expires_at)
+            info.context.write_engine,
+            project,
+            sorted(names),
+            _expiry(expires_at),
+            created_by=viewer.user_id,
         )
         if created is None:
             raise NotFound("no such project")
+        await audit.record(
+            info.context.write_engine,
+            viewer.principal,
+            "api_key.created",
+            project_id=project,
+            target=f"api_key:{created.data.id}",
+            details={"prefix": created.data.prefix, "scopes": sorted(names)},
+        )
         info.context.refresh_loaders()
         return CreateApiKeyPayload(api_key=ApiKey(data=created.data), secret=created.secret)
 
@@ -76,6 +100,14 @@ class ApiKeyMutationMixin:
         )
         if revoked is None:
             raise NotFound("no such API key")
-        info.context.keys.forget_key(revoked.id)
+        await audit.record(
+            info.context.write_engine,
+            viewer.principal,
+            "api_key.revoked",
+            project_id=revoked.project_id,
+            target=f"api_key:{revoked.id}",
+            details={"prefix": revoked.prefix},
+        )
+        info.context.auth.forget_key(revoked.id)
         info.context.refresh_loaders()
         return ApiKey(data=revoked)

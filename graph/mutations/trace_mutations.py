@@ -13,6 +13,7 @@ from graph.ids import node_id_of, parse_trace_node_id
 from graph.permissions import CanDeleteTraces, CanTagTraces
 from graph.types.Trace import Trace
 from resolvers.trace_edits import delete_traces, tag_trace
+from storage import audit
 
 
 @strawberry.type
@@ -52,6 +53,14 @@ class TraceMutationMixin:
         viewer = await info.context.viewer()
         mine = [k for k in keys if viewer.can(Permission.DELETE_TRACES, k[0])]
         deleted = await delete_traces(info.context.write_engine, mine) if mine else 0
+        for project_id in sorted({p for p, _ in mine}):
+            await audit.record(
+                info.context.write_engine,
+                viewer.principal,
+                "traces.deleted",
+                project_id=project_id,
+                details={"requested": sum(1 for p, _ in mine if p == project_id)},
+            )
         await info.context.cache.invalidate(
             [trace_key(*k) for k in mine] + [project_stats_key(p) for p in {p for p, _ in mine}]
         )

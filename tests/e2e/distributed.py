@@ -17,6 +17,7 @@ import orjson
 
 from devservices import DevServices
 from tests.e2e.helpers import Api
+from tests.log_audit import Kind, record_output
 from tests.processes import AGENTTRACE, ROOT, Process, free_port
 
 
@@ -54,6 +55,9 @@ def run_cli(args: list[str], env: dict[str, str]) -> str:
     done = subprocess.run(
         [*AGENTTRACE, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
     )
+    command = " ".join(["agenttrace", *args])
+    record_output(f"{command} (stderr)", done.stderr, Kind.LOG)
+    record_output(f"{command} (stdout)", done.stdout, Kind.TERMINAL)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

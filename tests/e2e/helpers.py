@@ -14,6 +14,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
 from tests.processes import wait_until
+from tests.secrets_registry import remember_secret
 
 API_KEY = re.compile(r"\bat_[A-Za-z0-9_-]{20,}")
 
@@ -21,7 +22,7 @@ API_KEY = re.compile(r"\bat_[A-Za-z0-9_-]{20,}")
 class Api:
     def __init__(self, base_url: str, api_key: str) -> None:
         self.base_url = base_url
-        self.api_key = api_key
+        self.api_key = remember_secret(api_key)
         self.http = httpx.Client(base_url=base_url, timeout=30)
 
     @property

@@ -65,6 +65,19 @@ def test_first_start_prints_key_and_otlp_endpoint(serve: Api) -> None:
     assert response.json() == {"ready": True, "checks": {"database": "ok", "bus": "ok"}}
 
 
+def test_the_new_key_is_shown_to_the_operator_and_never_logged(
+    serve: Api, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The key goes to stdout, once, as a display; stderr is the log, which the session's
+    log audit (tests/log_audit.py) requires to be free of secrets."""
+    log = tmp_path_factory.getbasetemp() / "serve.log"
+    printed = log.with_name("serve.log.stdout").read_text()
+    logged = log.read_text()
+    assert printed.count(f"    {serve.api_key}\n") == 1
+    assert "Application startup complete" in logged
+    assert serve.api_key not in logged
+
+
 def test_stock_otel_exporter_spans_are_stored_as_a_tree(serve: Api) -> None:
     provider = TracerProvider(
         resource=Resource.create({"service.name": "agent", "deployment.environment": "test"})

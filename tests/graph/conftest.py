@@ -18,6 +18,7 @@ from agenttrace.settings import Settings
 from devservices import DevServices
 from storage.projects import ALL_SCOPES, DEFAULT_SCOPES, create_project
 from tests.databases import fresh_database
+from tests.secrets_registry import remember_secret
 
 
 @dataclass
@@ -62,7 +63,7 @@ async def graph_api(services: DevServices) -> AsyncIterator[GraphApi]:
             http=httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test"),
             engine=engine,
             project_id=project.id,
-            api_key=project.api_key,
+            api_key=remember_secret(project.api_key),
         )
 
         def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -79,7 +80,7 @@ async def other_project(graph_api: GraphApi) -> tuple[uuid.UUID, str]:
     project = await create_project(
         graph_api.engine, f"other-{uuid.uuid4().hex[:8]}", DEFAULT_SCOPES
     )
-    return project.id, project.api_key
+    return project.id, remember_secret(project.api_key)
 
 
 from tests.graph.live_server import live_server  # noqa: E402, F401  (a fixture)

@@ -202,7 +202,7 @@ async def test_read_only_key_may_read_annotations_but_not_write_them(graph_api: 
         {"t": found["data"]["project"]["trace"]["id"], "input": {"name": "q", "score": 1}},
         api_key=reader.api_key,
     )
-    assert error_of(result) == ("this API key lacks the permission 'annotate'", None)
+    assert error_of(result) == ("this API key lacks the permission 'annotate'", "FORBIDDEN")
 
 
 TRACES_WHERE = """query ($f: TraceFilter!) { project { traces(filter: $f, first: 200) {

@@ -125,7 +125,7 @@ async def test_the_api_reads_with_a_statement_timeout_in_utc(graph_api: GraphApi
 async def test_unauthenticated_query_names_the_missing_key(graph_api: GraphApi) -> None:
     response = await graph_api.http.post("/graphql", json={"query": "{ projects { name } }"})
     body = response.json()
-    assert body["errors"][0]["message"].startswith("missing API key")
+    assert body["errors"][0]["message"].startswith("missing credentials")
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     bad = await graph_api.query("{ projects { name } }", api_key="at_nonsense")
     assert bad["errors"][0]["message"] == "invalid API key (unknown, revoked or expired)"

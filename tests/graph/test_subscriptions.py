@@ -17,7 +17,8 @@ from gql.transport.exceptions import TransportQueryError
 from graphql import ExecutionResult
 from websockets import Subprotocol
 
-from access.api_keys import ApiKeyResolver
+from access.authenticator import Authenticator
+from access.tokens import token_codec
 from agenttrace.settings import Settings
 from cache.store import NullCache
 from devservices import DevServices
@@ -192,7 +193,7 @@ async def test_a_subscriber_that_falls_behind_gets_subscriber_lagged(
         settings=Settings(),
         engine=graph_api.engine,
         write_engine=graph_api.engine,
-        keys=ApiKeyResolver(graph_api.engine),
+        auth=Authenticator(graph_api.engine, await token_codec(Settings(), graph_api.engine)),
         live=live,
         cache=NullCache(),
     )

@@ -46,8 +46,10 @@ class Serve:
     """One ``agenttrace serve`` on a fixed port and data dir, which can be stopped and
     started again (the API key is printed on the first start only)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.env = env or {}
+        """AGENTTRACE_* settings of the server."""
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: Process | None = None
@@ -56,7 +58,7 @@ class Serve:
     def start(self) -> Api:
         self.process = Process(
             ["serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
-            {},
+            self.env,
             self.data_dir.parent / f"serve-{self.port}.log",
         )
         self.process.wait_healthy(self.base_url, timeout_s=120)
