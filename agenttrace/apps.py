@@ -20,6 +20,7 @@ from access.login_guard import LoginGuard
 from access.project_limits import ProjectLimitsResolver
 from access.tokens import token_codec
 from agenttrace import __version__, health
+from agenttrace.dashboard import mount_dashboard
 from agenttrace.http_errors import install_error_handlers
 from agenttrace.http_hardening import install_http_hardening, own_body_limits
 from agenttrace.runtime import Runtime, open_runtime
@@ -161,6 +162,7 @@ def build_app(settings: Settings, database_url: str, roles: Roles) -> FastAPI:
         app.include_router(traces_router)
         app.include_router(analytics_router)
         app.include_router(graphql_router())
+        mount_dashboard(app)  # last: it answers every other GET path
     return app
 
 

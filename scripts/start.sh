@@ -5,4 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
+# The dashboard at / is built once (needs Node.js); without Node the API still runs.
+if command -v npm >/dev/null; then
+  scripts/build-dashboard.sh --if-missing
+else
+  echo "Node.js not found: the API runs, the dashboard at / needs a build (scripts/build-dashboard.sh)" >&2
+fi
 exec .venv/bin/agenttrace serve "$@"

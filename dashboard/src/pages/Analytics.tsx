@@ -1,0 +1,3 @@
+export function AnalyticsPage() {
+  return <div className="empty">Analytics: coming in this issue.</div>;
+}

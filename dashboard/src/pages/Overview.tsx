@@ -1,0 +1,3 @@
+export function OverviewPage() {
+  return <div className="empty">Overview: coming in this issue.</div>;
+}

@@ -1,0 +1,3 @@
+export function ProjectsPage() {
+  return <div className="empty">Projects: coming in this issue.</div>;
+}

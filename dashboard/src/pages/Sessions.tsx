@@ -1,0 +1,3 @@
+export function SessionsPage() {
+  return <div className="empty">Sessions: coming in this issue.</div>;
+}
