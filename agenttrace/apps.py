@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import structlog
 from fastapi import FastAPI
+from prometheus_client import start_http_server
 
 from access.accounts import Accounts, ensure_first_admin
 from access.authenticator import Authenticator
@@ -174,6 +175,9 @@ async def run_worker(settings: Settings, database_url: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
+    if settings.worker_metrics_port:
+        # prometheus-client's own small server, on a thread: the worker has no HTTP app.
+        start_http_server(settings.worker_metrics_port, addr=settings.host)
     async with open_runtime(settings, database_url) as runtime:
         print(
             f"agenttrace worker consuming '{topics.SPANS}' as group "

@@ -16,7 +16,17 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from agenttrace.errors import NotFound
 
 DIST = Path(__file__).resolve().parents[1] / "dashboard" / "dist"
-API_PREFIXES = ("api/", "v1/", "graphql", "healthz", "readyz", "metrics", "docs", "redoc", "openapi")
+API_PREFIXES = (
+    "api/",
+    "v1/",
+    "graphql",
+    "healthz",
+    "readyz",
+    "metrics",
+    "docs",
+    "redoc",
+    "openapi",
+)
 NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>AgentTrace</title>
 <body style="font-family: system-ui; padding: 48px">
 <h1>AgentTrace</h1>

@@ -1,11 +1,15 @@
-"""``/healthz`` (the process is alive) and ``/readyz`` (its dependencies answer)."""
+"""``/healthz`` (the process is alive), ``/readyz`` (its dependencies answer) and
+``/metrics`` (Prometheus)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -31,3 +35,15 @@ async def readyz(request: Request) -> JSONResponse:
         checks["bus"] = "ok" if await bus.ping() else "unavailable"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics of this process")
+async def metrics() -> Response:
+    """This process's metrics. Under a multi-process server (PROMETHEUS_MULTIPROC_DIR set,
+    as prometheus-client documents), every process's, merged. Labels never name a project
+    or hold data: the endpoint is safe to scrape without credentials on an internal port."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -18,6 +18,7 @@ from messaging.embedded_bus import EmbeddedBus
 from messaging.kafka_bus import KafkaBus
 from messaging.live_events import LiveEvents
 from storage.database import create_engine
+from storage.db_metrics import instrument_engine
 
 log = structlog.get_logger(__name__)
 
@@ -82,6 +83,8 @@ async def open_runtime(
         pool_size=settings.db_pool_size,
         statement_timeout_ms=settings.query_statement_timeout_ms,
     )
+    instrument_engine(engine, "write")
+    instrument_engine(query_engine, "query")
     bus = make_bus(settings, engine)
     live = LiveEvents(settings.redis_url, subscriber_buffer=settings.live_subscriber_buffer)
     cache = make_cache(settings, worker_in_process=worker_in_process)

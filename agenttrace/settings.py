@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     # Off: __schema and __type queries are refused (GraphiQL then has no docs).
     graphql_introspection: bool = True
 
+    # `agenttrace worker` has no HTTP server: it serves /metrics on this port (0: none).
+    # The api, ingest and serve processes answer /metrics on their own port.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
 

@@ -6,9 +6,7 @@ import uuid
 
 from messaging import span_batch, topics
 from messaging.bus import Bus, OutgoingMessage
-from messaging.span_batch import SpanRecord
-
-CORRELATION_HEADER = "x-correlation-id"
+from messaging.span_batch import CORRELATION_HEADER, SpanRecord
 
 
 async def publish_spans(

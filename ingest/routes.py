@@ -23,7 +23,7 @@ from access.permissions import Permission
 from access.rate_limits import Decision, tightest
 from access.viewer import Viewer
 from agenttrace.settings import Settings
-from ingest import native, otlp
+from ingest import metrics, native, otlp
 from ingest.body import media_type, read_body
 from ingest.decoded import DecodedBatch
 from ingest.errors import InvalidBatch, UnsupportedMediaType
@@ -74,19 +74,30 @@ def _with_limits(response: Response, *decisions: Decision | None) -> Response:
     return response
 
 
+def _observe_size(request: Request, route: str, body: bytes) -> None:
+    """The size as sent (a gzip body's compressed size), else as read."""
+    declared = request.headers.get("content-length", "")
+    metrics.PAYLOAD_BYTES.labels(route).observe(int(declared) if declared.isdigit() else len(body))
+
+
 def _correlation_id(request: Request) -> str:
     return request.headers.get("x-request-id") or uuid.uuid4().hex
 
 
 async def _accept(request: Request, project_id: uuid.UUID, decoded: DecodedBatch) -> None:
     service = _service(request)
+    correlation_id = _correlation_id(request)
     if decoded.spans:
-        await publish_spans(service.bus, project_id, decoded.spans, _correlation_id(request))
+        with metrics.timed_publish():
+            await publish_spans(service.bus, project_id, decoded.spans, correlation_id)
+    metrics.SPANS.labels("accepted").inc(len(decoded.spans))
+    metrics.SPANS.labels("rejected").inc(len(decoded.rejected))
     log.info(
         "ingest.accepted",
         project_id=str(project_id),
         spans=len(decoded.spans),
         rejected=len(decoded.rejected),
+        correlation_id=correlation_id,
     )
 
 
@@ -95,6 +106,11 @@ router = APIRouter()
 
 @router.post("/v1/traces", tags=["ingest"], summary="OTLP/HTTP trace export")
 async def otlp_traces(request: Request) -> Response:
+    with metrics.counted_request("otlp"):
+        return await _otlp_traces(request)
+
+
+async def _otlp_traces(request: Request) -> Response:
     service = _service(request)
     # Authenticate before reading the body: an unauthenticated client costs us nothing.
     viewer = await service.auth.require(request, Permission.INGEST)
@@ -105,6 +121,7 @@ async def otlp_traces(request: Request) -> Response:
             f"content-type '{content_type}' is not supported: use application/x-protobuf or application/json"
         )
     body = await read_body(request, service.settings.max_body_bytes)
+    _observe_size(request, "otlp", body)
     is_protobuf = content_type in PROTOBUF_TYPES
     export = otlp.parse_protobuf(body) if is_protobuf else otlp.parse_json(body)
     decoded = otlp.to_records(export)
@@ -125,12 +142,19 @@ async def otlp_traces(request: Request) -> Response:
 
 @router.post("/api/v1/traces", tags=["ingest"], summary="Native JSON trace batch")
 async def native_traces(request: Request) -> Response:
+    with metrics.counted_request("native"):
+        return await _native_traces(request)
+
+
+async def _native_traces(request: Request) -> Response:
     service = _service(request)
     viewer = await service.auth.require(request, Permission.INGEST)
     admitted = await _admit_request(request, viewer)
     if media_type(request) != JSON_TYPE:
         raise UnsupportedMediaType("content-type must be application/json")
-    decoded = native.decode(await read_body(request, service.settings.max_body_bytes))
+    body = await read_body(request, service.settings.max_body_bytes)
+    _observe_size(request, "native", body)
+    decoded = native.decode(body)
     rejected = [
         {"index": r.index, "span_id": r.span_id, "error": r.error} for r in decoded.rejected
     ]

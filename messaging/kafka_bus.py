@@ -10,6 +10,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from prometheus_client import Gauge
 
 from messaging import topics
 from messaging.bus import BusConsumer, BusUnavailable, OutgoingMessage, ReceivedMessage
@@ -135,11 +136,20 @@ class _LogAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
         log.info("worker.partitions_assigned", partitions=sorted(tp.partition for tp in assigned))
 
 
+CONSUMER_LAG = Gauge(
+    "agenttrace_consumer_lag_messages",
+    "How far a consumer group member is behind a partition's end, after its last fetch"
+    " from it (the HPA's external metric for workers: docs/operations.md)",
+    ["topic", "group", "partition"],
+)
+
+
 class KafkaConsumer:
     """A consumer-group member with manual commits (offsets only after the DB commit)."""
 
     def __init__(self, bootstrap_servers: str, topic: str, group: str) -> None:
         self._topic = topic
+        self._group = group
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap_servers,
             group_id=group,
@@ -158,6 +168,11 @@ class KafkaConsumer:
 
     async def fetch(self, max_messages: int, timeout_ms: int) -> list[ReceivedMessage]:
         batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_messages)
+        for tp, records in batches.items():
+            end = self._consumer.highwater(tp)
+            if end is not None and records:
+                lag = max(0, end - (records[-1].offset + 1))
+                CONSUMER_LAG.labels(tp.topic, self._group, str(tp.partition)).set(lag)
         return [
             ReceivedMessage(
                 topic=record.topic,

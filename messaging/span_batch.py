@@ -12,6 +12,9 @@ from typing import Any, NotRequired, TypedDict, cast
 import orjson
 
 SCHEMA_VERSION = 1
+CORRELATION_HEADER = "x-correlation-id"
+"""The header naming the ingest request a message came from (its X-Request-Id, or an id
+ingest made up), so the worker's logs can be tied to the request."""
 
 SPAN_KINDS = frozenset(
     {

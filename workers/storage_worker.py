@@ -26,8 +26,10 @@ from cache.store import Cache
 from messaging import span_batch, topics
 from messaging.bus import Bus, BusConsumer, BusUnavailable, OutgoingMessage, ReceivedMessage
 from messaging.live_events import LiveEvents, project_channel
+from messaging.span_batch import CORRELATION_HEADER
 from storage.database import sqlstate
 from storage.otel_ids import trace_id_to_hex
+from workers import metrics
 from workers.span_rows import InvalidSpan, SpanRow, merge_duplicates, to_row
 from workers.span_store import StoredTrace, store_spans
 from workers.trace_events import live_event, trace_event
@@ -108,7 +110,21 @@ class StorageWorker:
 
     async def process(self, messages: Sequence[ReceivedMessage]) -> None:
         decoded = [_decode(m) for m in messages]
-        stored = await self._retrying(lambda: self._store(decoded))
+        with metrics.STORE_SECONDS.time():
+            stored = await self._retrying(lambda: self._store(decoded))
+        spans = sum(len(d.rows) for d in decoded if d.dead_reason is None)
+        metrics.BATCH_MESSAGES.observe(len(messages))
+        metrics.BATCH_SPANS.observe(spans)
+        metrics.STORED_SPANS.inc(spans)
+        # The ingest requests this batch came from, so one request can be followed from
+        # its answer to its storage (the id is the request's X-Request-Id, or made up).
+        log.info(
+            "worker.batch_stored",
+            messages=len(messages),
+            spans=spans,
+            traces=len(stored),
+            correlation_ids=_correlation_ids(messages),
+        )
         # The batch is committed: mark cached copies stale first (a subscriber that reacts
         # by reading must not get a copy from before it), then tell live subscribers at
         # once rather than after the bus work below. Live events are a view: if a crash
@@ -118,6 +134,7 @@ class StorageWorker:
         dead = [d for d in decoded if d.dead_reason is not None]
         if dead:
             await self._retrying(lambda: self._dead_letter(dead))
+            metrics.DEAD_LETTERS.inc(len(dead))
         if stored:
             await self._retrying(lambda: self._bus.publish(_trace_events(stored)))
         try:
@@ -210,6 +227,20 @@ class StorageWorker:
             except Exception as exc:  # noqa: BLE001  any fan-out failure must not stop storage
                 log.warning("worker.live_publish_failed", error=repr(exc))
                 return
+
+
+MAX_LOGGED_CORRELATION_IDS = 50
+
+
+def _correlation_ids(messages: Sequence[ReceivedMessage]) -> list[str]:
+    found: dict[str, None] = {}
+    for message in messages:
+        value = message.header(CORRELATION_HEADER)
+        if value is not None:
+            found[value.decode(errors="replace")] = None
+            if len(found) >= MAX_LOGGED_CORRELATION_IDS:
+                break
+    return list(found)
 
 
 def _trace_events(stored: list[StoredTrace]) -> list[OutgoingMessage]:

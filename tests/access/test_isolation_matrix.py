@@ -373,6 +373,7 @@ REST_RULES: dict[tuple[str, str], tuple[RestRequest, set[int]]] = {
     ),
     ("GET", "/healthz"): (lambda h, b, auth: h.get("/healthz"), {200}),
     ("GET", "/readyz"): (lambda h, b, auth: h.get("/readyz"), {200, 503}),
+    ("GET", "/metrics"): (lambda h, b, auth: h.get("/metrics"), {200}),
     # /graphql is the matrix above.
     ("GET", "/graphql"): (lambda h, b, auth: h.get("/graphql", headers=auth), {200, 400}),
     ("POST", "/graphql"): (
