@@ -1,6 +1,7 @@
 """Resolves a presented API key to a Viewer, with a short-lived cache so the hot path does
 not query PostgreSQL per request (a revoked key stops working within ``ttl_s``, and at
-once in the process that revoked it)."""
+once in the process that revoked it). While PostgreSQL is down, a key keeps the answer it
+last got, so ingest keeps accepting into the queue; a key never seen gets 503."""
 
 from __future__ import annotations
 
@@ -8,13 +9,17 @@ import time
 import uuid
 from collections.abc import Callable
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import HTTPConnection
 
 from access.permissions import Permission
 from access.viewer import Viewer
-from agenttrace.errors import Forbidden, Unauthorized
+from agenttrace.errors import Forbidden, Unauthorized, Unavailable
+from storage.database import DATABASE_FAILURES
 from storage.projects import grant_for_key
+
+log = structlog.get_logger(__name__)
 
 MISSING_KEY = "missing API key: send 'Authorization: Bearer <key>' or 'x-api-key'"
 
@@ -51,8 +56,20 @@ class ApiKeyResolver:
         if cached is not None and cached[0] > now:
             viewer = cached[1]
         else:
-            grant = await grant_for_key(self._engine, api_key)
-            viewer = None if grant is None else Viewer.of_key(grant)
+            try:
+                grant = await grant_for_key(self._engine, api_key)
+            except DATABASE_FAILURES as exc:
+                # PostgreSQL is down: a key seen lately keeps its last answer (ingest goes
+                # on into the queue); an unknown one can be neither let in nor turned away.
+                if cached is None:
+                    raise Unavailable(
+                        "the key store (PostgreSQL) is unavailable; nothing was stored, retry"
+                    ) from None
+                log.warning("api_keys.database_unavailable", error=exc.__class__.__name__)
+                grant_viewer = cached[1]
+            else:
+                grant_viewer = None if grant is None else Viewer.of_key(grant)
+            viewer = grant_viewer
             if len(self._cache) >= self._max_entries:
                 self._cache.clear()
             self._cache[api_key] = (now + self._ttl_s, viewer)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from access.rate_limits import Limit
 from agenttrace.settings import Settings
+from storage.database import DATABASE_FAILURES
 from storage.rate_limits import RateLimitOverrides, project_rate_limits
 
 INGEST_REQUESTS = "ingest-requests"
@@ -82,8 +83,14 @@ class ProjectLimitsResolver:
         cached = self._cache.get(project_id)
         if cached is not None and cached[0] > now:
             return cached[1]
-        overrides = await project_rate_limits(self._engine, project_id)
-        limits = ProjectLimits.of(self._settings, overrides or RateLimitOverrides())
+        try:
+            overrides = await project_rate_limits(self._engine, project_id)
+        except DATABASE_FAILURES:
+            # PostgreSQL is down: the last known limits, else the server's (limits fail
+            # open rather than stop ingest: docs/security.md).
+            limits = cached[1] if cached is not None else self.defaults
+        else:
+            limits = ProjectLimits.of(self._settings, overrides or RateLimitOverrides())
         if len(self._cache) >= self._max_entries:
             self._cache.clear()
         self._cache[project_id] = (now + self._ttl_s, limits)

@@ -32,6 +32,8 @@ from prometheus_client import Counter
 from redis import asyncio as redis
 from redis.exceptions import RedisError
 
+from messaging.redis_connections import redis_pool
+
 log = structlog.get_logger(__name__)
 
 KEY_PREFIX = "rate_limit"
@@ -168,9 +170,7 @@ class RateLimiter:
         # Our own pool: timeouts that bound a check, no retries (a failed check fails
         # open at once), and something to close at shutdown. limits only needs the URI
         # to pick its Redis storage; the pool decides where it connects.
-        pool = redis.ConnectionPool.from_url(
-            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
-        )
+        pool = redis_pool(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
         options: dict[str, Any] = {"connection_pool": pool}
         storage = RedisStorage(
             "async+redis://",

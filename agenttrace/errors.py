@@ -59,3 +59,15 @@ class RateLimited(UserError):
     def __init__(self, detail: str, *, headers: Mapping[str, str]) -> None:
         super().__init__(detail)
         self.headers = dict(headers)
+
+
+class Unavailable(UserError):
+    """A dependency is down and nothing was done: 503 with Retry-After, so the client
+    retries (our SDK and OpenTelemetry exporters do) instead of losing data."""
+
+    status_code = 503
+    code = "UNAVAILABLE"
+
+    def __init__(self, detail: str, *, retry_after_s: int = 5) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after_s)}

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from agenttrace.errors import RateLimited, UserError
+from agenttrace.errors import RateLimited, Unavailable, UserError
 from agenttrace.settings import Settings
 from messaging.bus import BusUnavailable
 
@@ -28,8 +28,8 @@ def install_error_handlers(app: FastAPI, settings: Settings) -> None:
     async def on_user_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, UserError)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        if isinstance(exc, RateLimited):
-            headers = exc.headers  # Retry-After and X-RateLimit-*
+        if isinstance(exc, RateLimited | Unavailable):
+            headers = exc.headers  # Retry-After (and X-RateLimit-*)
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=headers)
 
     async def on_invalid_request(request: Request, exc: Exception) -> Response:

@@ -21,8 +21,9 @@ from typing import Protocol, cast
 
 import structlog
 from prometheus_client import Counter
-from redis import asyncio as redis
 from redis.exceptions import RedisError
+
+from messaging.redis_connections import redis_client
 
 log = structlog.get_logger(__name__)
 
@@ -60,7 +61,7 @@ def _count(kind: str, value: bytes | None) -> bytes | None:
 
 class RedisCache:
     def __init__(self, url: str, *, stale_ttl_s: float = 60.0) -> None:
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis_client(url)
         self._stale_ttl_ms = int(stale_ttl_s * 1000)
 
     async def get(self, kind: str, key: str) -> bytes | None:

@@ -116,19 +116,31 @@ class DevServices:
     ) -> None:
         self.stop()
 
+    def _named(self, name: str) -> Service:
+        found = {"kafka": self._kafka, "redis": self._redis, "postgres": self._postgres}
+        if name not in found:
+            raise ValueError(f"no service named {name!r}")
+        return self._require(found[name], name)
+
+    def stop_service(self, name: str) -> None:
+        """Stop one service but keep its data and port, for "it goes away, then returns"
+        tests (kafka, postgres or redis)."""
+        self._named(name).stop()
+        log.info("%s stopped", name)
+
+    def start_service(self, name: str) -> None:
+        """Start it again on the same port and data; returns once it answers."""
+        service = self._named(name)
+        if service.running:
+            raise RuntimeError(f"{name} is already running")
+        service.start()
+        self._wait_ready(service)
+
     def stop_kafka(self) -> None:
-        """Stop the broker but keep its data, for "Kafka goes away, then returns" tests."""
-        kafka = self._require(self._kafka, "kafka")
-        kafka.stop()
-        log.info("kafka stopped")
+        self.stop_service("kafka")
 
     def start_kafka(self) -> None:
-        """Start the broker again on the same ports and data; returns once it serves metadata."""
-        kafka = self._require(self._kafka, "kafka")
-        if kafka.running:
-            raise RuntimeError("kafka is already running")
-        kafka.start()
-        self._wait_ready(kafka)
+        self.start_service("kafka")
 
     @staticmethod
     def _require(service: S | None, name: str) -> S:

@@ -28,7 +28,9 @@ import structlog
 from broadcaster import Broadcast
 from broadcaster._base import Subscriber, Unsubscribed
 from prometheus_client import Counter, Gauge
+from redis.exceptions import RedisError
 
+from agenttrace.errors import Unavailable
 from messaging.redis_pubsub import GAP, RedisPubSubBackend
 
 log = structlog.get_logger(__name__)
@@ -216,9 +218,18 @@ class LiveEvents:
 
     async def _open(self, channel: _Channel) -> None:
         async with self._upstream_lock:
-            upstream = await channel.upstream.enter_async_context(
-                self._broadcast.subscribe(channel.name)
-            )
+            try:
+                upstream = await channel.upstream.enter_async_context(
+                    self._broadcast.subscribe(channel.name)
+                )
+            except (RedisError, OSError, KeyError) as exc:
+                # Redis refused or dropped the subscribe (broadcaster then hides that
+                # behind a KeyError of its own bookkeeping): the subscriber may retry.
+                log.warning("live.subscribe_failed", channel=channel.name, error=repr(exc))
+                raise Unavailable(
+                    "live updates are unavailable right now (Redis is unreachable);"
+                    " subscribe again in a few seconds"
+                ) from None
         channel.pump = asyncio.create_task(
             self._pump(channel, upstream), name=f"live-pump {channel.name}"
         )

@@ -20,8 +20,9 @@ from typing import Any
 
 import structlog
 from broadcaster import BroadcastBackend, Event
-from redis import asyncio as redis
 from redis.exceptions import RedisError
+
+from messaging.redis_connections import redis_client
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +40,7 @@ CONFIRM_TIMEOUT_S = 10.0
 class RedisPubSubBackend(BroadcastBackend):
     def __init__(self, url: str) -> None:
         # Not super().__init__: BroadcastBackend's only raises NotImplementedError.
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis_client(url)
         self._pubsub = self._redis.pubsub()
         self._ready: deque[Event] = deque()
         self._unconfirmed: dict[str, list[asyncio.Future[None]]] = {}

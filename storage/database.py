@@ -57,3 +57,9 @@ def create_engine(
         # Traces and spans are written with hand-tuned SQL; no ORM identity map is involved.
         connect_args={"server_settings": server_settings},
     )
+
+
+DATABASE_FAILURES = (DBAPIError, OSError, TimeoutError)
+"""What a query raises when PostgreSQL is down, unreachable or failing (a refused, reset
+or timed-out connection, or an error of its own): where a cache can answer from what it
+knew, it does."""

@@ -1,4 +1,5 @@
-"""A storage worker killed with SIGKILL mid-load loses nothing and stores nothing twice."""
+"""A storage worker killed with SIGKILL mid-load, twice, loses nothing and stores nothing
+twice: every span acknowledged to the client is in PostgreSQL exactly once."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from tests.e2e.distributed import Cluster, cluster
 from tests.payloads import agent_trace_spans, native_batch, new_trace_id
 from tests.processes import wait_until
 
-TRACES = 2_000
-SPANS_PER_TRACE = 10  # 20,000 spans
+TRACES = 5_000
+SPANS_PER_TRACE = 10  # 50,000 spans
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +31,10 @@ def _batch(t0: int) -> tuple[str, bytes]:
     return trace_id, orjson.dumps(native_batch(trace_id, spans))
 
 
-def test_worker_killed_mid_load_and_restarted_stores_every_acknowledged_span_once(
+def test_worker_killed_twice_mid_load_stores_every_acknowledged_span_once(
     topology: Cluster,
 ) -> None:
-    worker = topology.start_worker("worker-before-crash")
+    worker = topology.start_worker("worker-1")
     wait_until(lambda: "worker.partitions_assigned" in worker.output(), 60, worker.output)
     project = uuid.UUID(topology.project_id)
 
@@ -44,17 +45,23 @@ def test_worker_killed_mid_load_and_restarted_stores_every_acknowledged_span_onc
 
     acknowledged: list[str] = []
     t0 = time.time_ns()
-    killed = False
+    kills = 0
+    stored_at_last_kill = 0
     for n in range(TRACES):
         trace_id, body = _batch(t0)
         response = topology.ingest_api.post("/api/v1/traces", body, "application/json")
         assert response.status_code == 200, response.text
         acknowledged.append(trace_id)
-        if not killed and n >= TRACES // 3 and stored_spans() > 0:
-            worker.kill()  # in the middle of consuming: some batches stored, offsets maybe not
-            killed = True
-    assert killed, "the worker stored nothing during the first third of the load"
-    restarted = topology.start_worker("worker-after-crash")
+        # At a third and at two thirds of the load, once the worker has stored more since
+        # the last kill: SIGKILL it in the middle of consuming, and start another.
+        due = n >= TRACES * (kills + 1) // 3
+        if kills < 2 and due and n % 50 == 0 and stored_spans() > stored_at_last_kill:
+            worker.kill()
+            kills += 1
+            stored_at_last_kill = stored_spans()
+            worker = topology.start_worker(f"worker-{kills + 1}")
+    assert kills == 2, "the worker stored nothing new between kills"
+    restarted = worker
 
     expected = len(acknowledged) * SPANS_PER_TRACE
     wait_until(
