@@ -34,6 +34,7 @@ from messaging import topics
 from rest.analytics import router as analytics_router
 from rest.auth import router as auth_router
 from rest.traces import router as traces_router
+from storage.database import wait_for_database
 from storage.migrate import upgrade_async
 from storage.projects import ALL_SCOPES, count_projects, create_project
 from workers.storage_worker import StorageWorker
@@ -117,6 +118,7 @@ def build_app(settings: Settings, database_url: str, roles: Roles) -> FastAPI:
             app.state.ingest_limits = IngestRateLimits(
                 runtime.rate_limiter, app.state.project_limits
             )
+            await wait_for_database(runtime.engine)
             codec = await token_codec(settings, runtime.engine)
             app.state.auth = Authenticator(runtime.engine, codec)
             app.state.ingest = IngestService(settings, runtime.bus, app.state.auth)

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import structlog
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from agenttrace.settings import Settings
 from storage.embedded_postgres import EmbeddedPostgres
+
+log = structlog.get_logger(__name__)
 
 
 def sqlstate(exc: DBAPIError) -> str | None:
@@ -63,3 +68,21 @@ DATABASE_FAILURES = (DBAPIError, OSError, TimeoutError)
 """What a query raises when PostgreSQL is down, unreachable or failing (a refused, reset
 or timed-out connection, or an error of its own): where a cache can answer from what it
 knew, it does."""
+
+
+async def wait_for_database(engine: AsyncEngine) -> None:
+    """Returns once PostgreSQL answers. Until then it waits, with backoff and a log line per
+    wait, instead of failing the process's start: in a deployment the database may come up
+    after the services that use it."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(DATABASE_FAILURES),
+        wait=wait_exponential(multiplier=0.25, max=5),
+        before_sleep=lambda state: log.warning(
+            "startup.waiting_for_database",
+            attempt=state.attempt_number,
+            error=repr(state.outcome.exception() if state.outcome else None),
+        ),
+    ):
+        with attempt:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
