@@ -4,7 +4,11 @@ import { BrowserRouter } from "react-router-dom";
 import { Provider } from "urql";
 import { client } from "./api/client";
 import { App } from "./App";
+import { initialTheme } from "./components/Layout";
 import "./styles.css";
+
+// The theme applies from the first paint, the login page included.
+document.documentElement.dataset.theme = initialTheme();
 
 createRoot(document.getElementById("root")!).render(
   <React.StrictMode>

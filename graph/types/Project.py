@@ -60,6 +60,14 @@ class Project(relay.Node):
         return self.data.created_at
 
     @strawberry.field(
+        description="What you may do in this project (e.g. 'manage_keys'), sorted: your"
+        " role's permissions for a person, the key's scopes' for an API key."
+    )
+    async def viewer_permissions(self, info: Info) -> list[str]:
+        viewer = await info.context.viewer()
+        return sorted(viewer.projects.get(self.data.id, frozenset()))
+
+    @strawberry.field(
         permission_classes=[CanManageKeys],
         description="The project's API keys, newest first, revoked ones included (no secrets).",
     )

@@ -14,6 +14,7 @@ from graph.context import Info
 from graph.ids import parse_span_id, parse_trace_node_id, trace_node_id
 from graph.nodes import load_nodes
 from graph.types.Span import Span, span_list
+from graph.types.SpanOutline import OUTLINE_DESCRIPTION, outline_of
 from graph.types.SpanTreeNode import SpanTreeNode
 from graph.types.TraceStatus import TraceStatus
 from resolvers.records import TraceData
@@ -143,6 +144,11 @@ class Trace(relay.Node):
     async def spans(self, info: Info) -> list[Span]:
         tree = await info.context.loaders.trace_tree.load(self.data.key)
         return [Span.of(entry.span, entry.depth) for entry in tree.ordered]
+
+    @strawberry.field(description=OUTLINE_DESCRIPTION)
+    async def span_outline(self, info: Info) -> JSON:
+        tree = await info.context.loaders.trace_tree.load(self.data.key)
+        return JSON(outline_of(tree.ordered))
 
     @strawberry.field(description="The root spans, each with its children, recursively.")
     async def span_tree(self, info: Info) -> list[SpanTreeNode]:

@@ -6,7 +6,7 @@ import { useProject } from "./ProjectContext";
 type Theme = "light" | "dark";
 const THEME_KEY = "agenttrace.theme";
 
-function initialTheme(): Theme {
+export function initialTheme(): Theme {
   const stored = localStorage.getItem(THEME_KEY);
   if (stored === "light" || stored === "dark") return stored;
   return window.matchMedia?.("(prefers-color-scheme: dark)").matches ? "dark" : "light";
