@@ -108,6 +108,8 @@ def build_app(settings: Settings, database_url: str, roles: Roles) -> FastAPI:
             settings, database_url, need_bus=uses_bus, worker_in_process=roles.worker
         ) as runtime:
             app.state.settings = settings
+            ingest_only = roles.ingest and not (roles.query or roles.worker)
+            app.state.readiness_requires = ("bus",) if ingest_only else ("database", "bus")
             app.state.engine = runtime.engine
             app.state.query_engine = runtime.query_engine
             app.state.bus = runtime.bus if uses_bus else None
@@ -134,7 +136,8 @@ def build_app(settings: Settings, database_url: str, roles: Roles) -> FastAPI:
             )
             if roles.bootstrap_project:
                 await _bootstrap_default_project(runtime)
-            if roles.bootstrap_project or settings.admin_email is not None:
+            # Where people log in (api, serve): not ingest, whose log would get the password.
+            if roles.bootstrap_project or (roles.query and settings.admin_email is not None):
                 await _bootstrap_first_admin(runtime)
             stopping = asyncio.Event()
             worker_task = (

@@ -9,13 +9,22 @@ from collections.abc import Sequence
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    KafkaError,
+    OutOfOrderSequenceNumber,
+    TopicAlreadyExistsError,
+    UnknownProducerId,
+)
 from prometheus_client import Gauge
 
 from messaging import topics
 from messaging.bus import BusConsumer, BusUnavailable, OutgoingMessage, ReceivedMessage
 
 log = structlog.get_logger(__name__)
+
+
+PRODUCER_STATE_LOST = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch)
 
 
 class KafkaBus:
@@ -112,7 +121,23 @@ class KafkaBus:
             async with asyncio.timeout(self._publish_timeout_s):
                 await asyncio.gather(*futures)
         except (KafkaError, TimeoutError) as exc:
+            if isinstance(exc, PRODUCER_STATE_LOST):
+                # The broker lost this producer's sequence state (a restart with batches in
+                # flight): aiokafka would get this error on every send from now on. A new
+                # producer (a new producer id) starts clean; the refused request is retried
+                # by its client, and a copy the old one did write is deduplicated in storage.
+                await self._reset_producer(producer)
             raise BusUnavailable(f"Kafka did not acknowledge: {exc!r}") from exc
+
+    async def _reset_producer(self, broken: AIOKafkaProducer) -> None:
+        async with self._start_lock:
+            # By id: an identity test would make mypy narrow `broken` to the attribute's type.
+            if id(self._producer) != id(broken):
+                return  # another request replaced it already
+            self._producer = None
+        log.warning("kafka.producer_reset", reason="producer state lost on the broker")
+        with contextlib.suppress(KafkaError, TimeoutError):
+            await asyncio.wait_for(broken.stop(), self._publish_timeout_s)
 
     def consumer(self, topic: str, group: str) -> BusConsumer:
         return KafkaConsumer(self._bootstrap, topic, group)
@@ -126,22 +151,30 @@ class KafkaBus:
         return True
 
 
-class _LogAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Says which partitions this member owns: how operators see the group split the work."""
-
-    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        log.info("worker.partitions_revoked", partitions=sorted(tp.partition for tp in revoked))
-
-    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        log.info("worker.partitions_assigned", partitions=sorted(tp.partition for tp in assigned))
-
-
 CONSUMER_LAG = Gauge(
     "agenttrace_consumer_lag_messages",
     "How far a consumer group member is behind a partition's end, after its last fetch"
     " from it (the HPA's external metric for workers: docs/operations.md)",
     ["topic", "group", "partition"],
 )
+
+
+class _LogAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Says which partitions this member owns (how operators see the group split the
+    work), and drops the lag it reported for partitions it no longer owns: their new owner
+    reports it now."""
+
+    def __init__(self, group: str) -> None:
+        self._group = group
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        log.info("worker.partitions_revoked", partitions=sorted(tp.partition for tp in revoked))
+        for tp in revoked:
+            with contextlib.suppress(KeyError):
+                CONSUMER_LAG.remove(tp.topic, self._group, str(tp.partition))
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        log.info("worker.partitions_assigned", partitions=sorted(tp.partition for tp in assigned))
 
 
 class KafkaConsumer:
@@ -161,7 +194,7 @@ class KafkaConsumer:
 
     async def start(self) -> None:
         await self._consumer.start()
-        self._consumer.subscribe([self._topic], listener=_LogAssignments())
+        self._consumer.subscribe([self._topic], listener=_LogAssignments(self._group))
 
     async def stop(self) -> None:
         await self._consumer.stop()

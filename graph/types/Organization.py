@@ -62,18 +62,24 @@ class Organization:
         found = await info.context.loaders.project_by_id.load_many(visible)
         return [Project(data=p) for p in found if p is not None]
 
-    @strawberry.field(description="Its members and their roles (admins and owners only).")
-    async def members(self, info: Info) -> list[Member]:
+    @strawberry.field(
+        description="Its members and their roles (admins and owners only; for others null,"
+        " with a FORBIDDEN error, so the rest of the answer stays)."
+    )
+    async def members(self, info: Info) -> list[Member] | None:
         viewer = await info.context.viewer()
         if not viewer.can_in_organization(Permission.MANAGE_MEMBERS, self.organization_id):
             raise Forbidden(viewer.lacks(Permission.MANAGE_MEMBERS))
         found = await members_of(info.context.engine, [self.organization_id])
         return [Member(data=m) for m in found]
 
-    @strawberry.field(description="What was done in it, newest first (admins and owners only).")
+    @strawberry.field(
+        description="What was done in it, newest first (admins and owners only; for others"
+        " null, with a FORBIDDEN error)."
+    )
     async def audit_log(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[AuditEntry]:
+    ) -> Connection[AuditEntry] | None:
         viewer = await info.context.viewer()
         if not viewer.can_in_organization(Permission.READ_AUDIT_LOG, self.organization_id):
             raise Forbidden(viewer.lacks(Permission.READ_AUDIT_LOG))

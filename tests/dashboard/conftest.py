@@ -241,9 +241,12 @@ def screenshot_path(name: str, theme: Theme) -> Path:
 
 
 def publish_screenshot(name: str, theme: Theme) -> Path:
-    """Copies one screenshot to docs/screenshots/, which the README shows."""
+    """docs/screenshots/<name>.png, which the README shows. The run refreshes it only when
+    PUBLISH_SCREENSHOTS=1, so an ordinary test run leaves the checkout as it was."""
     docs = ROOT / "docs" / "screenshots"
-    docs.mkdir(parents=True, exist_ok=True)
     published = docs / f"{name}.png"
-    shutil.copyfile(screenshot_path(name, theme), published)
+    if os.environ.get("PUBLISH_SCREENSHOTS") == "1":
+        docs.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(screenshot_path(name, theme), published)
+    assert published.is_file(), f"{published} is missing: run with PUBLISH_SCREENSHOTS=1"
     return published

@@ -6,6 +6,8 @@ PostgreSQL holds afterwards.
   keep their last answer), the worker retries and catches up, nothing lost or doubled.
 - Redis stopped: ingest and storage go on (rate limits fail open, cache and live fan-out
   are skipped); live updates resume when it returns.
+- Kafka restarted under load: ingest answers 503 with Retry-After, our SDK and the stock
+  OpenTelemetry exporter retry, every acknowledged span is stored once.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +116,10 @@ def test_postgres_down_for_20_s_ingest_keeps_accepting_and_nothing_is_lost(
             during_start = len(load.statuses)
             time.sleep(20)  # the outage itself, not a timing assertion
             during = load.statuses[during_start:]
+            # Ingest stays in its load balancer: it needs only Kafka to accept data.
+            ready = topology.ingest_api.http.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["checks"]["database"].startswith("unavailable")
         finally:
             services.start_service("postgres")
         acknowledged_so_far = len(load.acknowledged)
@@ -160,3 +166,89 @@ async def test_redis_down_ingest_and_storage_go_on_and_live_updates_resume(
             with contextlib.suppress(TimeoutError):
                 await live.until(traces_heard, timeout_s=3)
         assert heard & sent, "no live update after Redis came back"
+
+
+def test_kafka_restarted_under_load_clients_retry_and_every_acknowledged_span_is_stored(
+    topology: Cluster,
+) -> None:
+    """Our SDK and the stock OpenTelemetry exporter both send while the broker is down for
+    15 s: ingest answers 503 + Retry-After, the clients retry, and PostgreSQL ends up with
+    exactly the spans they were told were accepted (here: all of them)."""
+    import agenttrace_sdk as at
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
+
+    acked: set[str] = set()
+
+    class CountingExporter(OTLPSpanExporter):
+        """The stock exporter, noting which spans ingest acknowledged."""
+
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            result = super().export(spans)
+            if result is SpanExportResult.SUCCESS:
+                acked.update(format(s.context.span_id, "016x") for s in spans if s.context)
+            return result
+
+    exporter = CountingExporter(
+        endpoint=f"{topology.ingest_api.base_url}/v1/traces",
+        headers={"Authorization": f"Bearer {topology.ingest_api.api_key}"},
+        timeout=120,  # its retry deadline: long enough to outlast the outage
+    )
+    provider = TracerProvider(resource=Resource.create({"service.name": "kafka-outage"}))
+    provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=200))
+    tracer = provider.get_tracer("outage")
+    at.init(
+        api_key=topology.ingest_api.api_key,
+        endpoint=topology.ingest_api.base_url,
+        schedule_delay_s=0.2,
+    )
+    stopping = threading.Event()
+    sdk_spans = 0
+
+    def produce() -> None:
+        nonlocal sdk_spans
+        while not stopping.is_set():
+            with tracer.start_as_current_span("otel-outage-span"):
+                pass
+            with at.span("sdk-outage-span", kind="TOOL"):
+                sdk_spans += 1
+            time.sleep(0.02)
+
+    producer = threading.Thread(target=produce, name="producer")
+    producer.start()
+    try:
+        time.sleep(2)
+        topology.services.stop_service("kafka")
+        time.sleep(15)  # the outage itself, not a timing assertion
+        topology.services.start_service("kafka")
+        time.sleep(2)
+    finally:
+        stopping.set()
+        producer.join(30)
+    assert provider.force_flush(180_000)
+    provider.shutdown()
+    assert at.flush(180)
+    stats = at.stats()
+    at.shutdown(10)
+    assert stats.dropped == 0, stats
+    assert stats.retries > 0, "the SDK never had to retry: the outage was not felt"
+    assert stats.exported == sdk_spans
+
+    project = uuid.UUID(topology.project_id)
+
+    def count(name: str) -> int:
+        rows = topology.query(
+            "SELECT count(*) FROM spans WHERE project_id = $1 AND name = $2", project, name
+        )
+        return int(rows[0][0])
+
+    wait_until(
+        lambda: count("sdk-outage-span") == sdk_spans and count("otel-outage-span") == len(acked),
+        180,
+        lambda: (
+            f"sdk {count('sdk-outage-span')}/{sdk_spans}, otel {count('otel-outage-span')}/{len(acked)}"
+        ),
+    )
+    assert len(acked) > 100
