@@ -111,3 +111,44 @@ async def test_trace_spans_delivers_a_running_traces_spans_as_they_arrive(
     names = [s["name"] for s in spans([r for _, r in sub.results])]
     assert names.index("step-0") < names.index("step-1")
     assert names[-1] == "root"
+
+
+async def test_a_subscriber_whose_replica_dies_resumes_on_another_and_misses_nothing(
+    replicas: tuple[Cluster, str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The resume model (docs/operations.md): an api replica is killed with SIGKILL; its
+    subscriber connects to another replica and subscribes again. traceSpans starts with
+    every span already stored, so the spans stored while it was away arrive too."""
+    topology, _, replica_b = replicas
+    port = free_port()
+    doomed = Process(
+        ["api", "--port", str(port)], topology.env, tmp_path_factory.mktemp("doomed") / "api.log"
+    )
+    try:
+        await _resume_after_a_replica_dies(topology, doomed, port, replica_b)
+    finally:
+        doomed.stop()  # already dead; closes its log files
+
+
+async def _resume_after_a_replica_dies(
+    topology: Cluster, doomed: Process, port: int, replica_b: str
+) -> None:
+    await asyncio.to_thread(doomed.wait_healthy, f"http://127.0.0.1:{port}")
+    trace_id = new_trace_id()
+    spans = agent_trace_spans(time.time_ns(), 6)
+    await _post(topology, native_batch(trace_id, spans[:2]))
+    query = "subscription ($t: String!) { traceSpans(traceId: $t) { name } }"
+
+    def names(results: list[Result]) -> set[str]:
+        return {r["traceSpans"]["name"] for r in results}
+
+    key = topology.ingest_api.api_key
+    async with subscribed(f"ws://127.0.0.1:{port}/graphql", key, query, {"t": trace_id}) as sub:
+        await sub.until(lambda results: len(names(results)) >= 2)
+        await asyncio.to_thread(doomed.kill)  # the replica dies mid-subscription
+        await _post(topology, native_batch(trace_id, spans[2:4]))  # while nobody listens
+    async with subscribed(replica_b, key, query, {"t": trace_id}) as resumed:
+        await _post(topology, native_batch(trace_id, spans[4:]))
+        expected = {s["name"] for s in spans}
+        await resumed.until(lambda results: names(results) >= expected)
