@@ -144,7 +144,7 @@ async def create_person(
     login). UserExists, LookupError for a missing organisation, InvalidArgument for a
     bad email or password."""
     email = email.strip()
-    if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+    if "@" not in email or len(email) > 320 or any(c.isspace() or c == "\x00" for c in email):
         raise InvalidArgument(f"{email!r} is not an email address")
     one_time = None
     if password is None:

@@ -35,8 +35,19 @@ from ingest.decoded import DecodedBatch, RejectedSpan
 from ingest.errors import InvalidBatch, MalformedBody
 from messaging.span_batch import SPAN_KINDS, SpanRecord
 
-TraceIdHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{32}$")]
+
+def _not_all_zeros(value: str) -> str:
+    # OpenTelemetry's invalid id: storage would refuse it after ingest acknowledged it.
+    if not value.strip("0"):
+        raise ValueError("an id of all zeros is invalid")
+    return value
+
+
+TraceIdHex = Annotated[
+    str, StringConstraints(pattern=r"^[0-9a-fA-F]{32}$"), AfterValidator(_not_all_zeros)
+]
 SpanIdHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{16}$")]
+OwnSpanIdHex = Annotated[SpanIdHex, AfterValidator(_not_all_zeros)]
 
 
 def _known_kind(kind: str) -> str:
@@ -59,7 +70,7 @@ class NativeError(BaseModel):
 class NativeSpan(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    span_id: SpanIdHex
+    span_id: OwnSpanIdHex
     parent_span_id: SpanIdHex | None = None
     name: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
     kind: Kind = "SPAN"

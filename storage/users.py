@@ -108,6 +108,8 @@ async def count_users(engine: AsyncEngine) -> int:
 
 
 async def user_by_email(engine: AsyncEngine, email: str) -> UserData | None:
+    if "\x00" in email:
+        return None  # no stored email has one, and PostgreSQL text cannot hold it
     async with engine.connect() as conn:
         row = (
             (

@@ -423,3 +423,12 @@ async def test_the_eleventh_bad_login_in_a_minute_is_refused_even_with_the_right
     assert refused.headers["X-RateLimit-Limit"] == "10"
     # Another account is not locked by this one's failures.
     assert (await people.login(ADMIN, ADMIN_PASSWORD)).status_code == 200
+
+
+async def test_a_nul_character_in_a_login_is_a_wrong_login_not_a_server_error(
+    people: People,
+) -> None:
+    """Found by tests/fuzz: PostgreSQL text cannot hold NUL, and the lookup failed with 500."""
+    response = await people.login("a\x00@example.com", "whatever password")
+    assert response.status_code == 401
+    assert response.json() == {"error": "wrong email or password"}

@@ -52,15 +52,22 @@ def test_worker_killed_twice_mid_load_stores_every_acknowledged_span_once(
         response = topology.ingest_api.post("/api/v1/traces", body, "application/json")
         assert response.status_code == 200, response.text
         acknowledged.append(trace_id)
-        # At a third and at two thirds of the load, once the worker has stored more since
-        # the last kill: SIGKILL it in the middle of consuming, and start another.
-        due = n >= TRACES * (kills + 1) // 3
-        if kills < 2 and due and n % 50 == 0 and stored_spans() > stored_at_last_kill:
+        # At a third and at two thirds of the load: once the worker of the moment has
+        # stored something (a successor first waits out the group's rebalance), SIGKILL
+        # it in the middle of consuming, and start another.
+        if kills < 2 and n == TRACES * (kills + 1) // 3:
+            wait_until(
+                lambda floor=stored_at_last_kill: stored_spans() > floor,
+                120,
+                lambda current=worker: (
+                    f"{current.args} stored nothing:\n{current.output()[-2000:]}"
+                ),
+            )
             worker.kill()
             kills += 1
             stored_at_last_kill = stored_spans()
             worker = topology.start_worker(f"worker-{kills + 1}")
-    assert kills == 2, "the worker stored nothing new between kills"
+    assert kills == 2
     restarted = worker
 
     expected = len(acknowledged) * SPANS_PER_TRACE
