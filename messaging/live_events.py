@@ -251,6 +251,13 @@ class LiveEvents:
             if not isinstance(event, dict):
                 log.warning("live.undecodable_event", channel=channel.name)
                 continue
+            log.debug(
+                "live.event",
+                channel=channel.name,
+                trace_id=event.get("trace_id"),
+                correlation_ids=event.get("correlation_ids"),
+                subscribers=len(channel.subscribers),
+            )
             for subscriber in channel.subscribers:
                 subscriber.offer(event)
 

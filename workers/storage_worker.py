@@ -220,8 +220,18 @@ class StorageWorker:
         spans_by_trace: dict[tuple[uuid.UUID, uuid.UUID], list[SpanRow]] = {}
         for r in rows:
             spans_by_trace.setdefault((r.project_id, r.trace_id), []).append(r)
+        requests: dict[tuple[uuid.UUID, uuid.UUID], list[str]] = {}
+        for d in decoded:
+            header = d.message.header(CORRELATION_HEADER)
+            if d.rows and header is not None:
+                key = (d.rows[0].project_id, d.rows[0].trace_id)
+                requests.setdefault(key, []).append(header.decode(errors="replace"))
         for trace in stored:
-            event = live_event(trace, spans_by_trace.get((trace.project_id, trace.trace_id), []))
+            key = (trace.project_id, trace.trace_id)
+            event = live_event(trace, spans_by_trace.get(key, []))
+            # The ingest requests behind this change, so an api's log of the event can be
+            # tied to them (as the worker's batch_stored line is).
+            event["correlation_ids"] = requests.get(key, [])[:MAX_LOGGED_CORRELATION_IDS]
             try:
                 await self._live.publish(project_channel(trace.project_id), event)
             except Exception as exc:  # noqa: BLE001  any fan-out failure must not stop storage

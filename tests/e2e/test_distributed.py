@@ -134,6 +134,7 @@ def test_a_redis_subscriber_receives_the_full_trace_row_live(topology: Cluster) 
     client = redis.Redis.from_url(topology.services.redis_url)
     pubsub = client.pubsub()
     pubsub.subscribe(f"agenttrace:live:project:{topology.project_id}")
+    request = f"req-{uuid.uuid4().hex}"
     try:
         trace_id = new_trace_id()
         spans = agent_trace_spans(time.time_ns(), 3)
@@ -147,7 +148,7 @@ def test_a_redis_subscriber_receives_the_full_trace_row_live(topology: Cluster) 
             metadata={"k": "v"},
         )
         response = topology.ingest_api.post(
-            "/api/v1/traces", orjson.dumps(batch), "application/json"
+            "/api/v1/traces", orjson.dumps(batch), "application/json", **{"X-Request-Id": request}
         )
         assert response.status_code == 200, response.text
         deadline = time.monotonic() + 60
@@ -167,6 +168,8 @@ def test_a_redis_subscriber_receives_the_full_trace_row_live(topology: Cluster) 
     [row] = topology.query("SELECT * FROM traces WHERE trace_id = $1::uuid", uuid.UUID(trace_id))
     root = spans[0]
     live_spans = event.pop("spans")
+    # The ingest request behind it travels with it (ingest -> Kafka header -> worker -> event).
+    assert event.pop("correlation_ids") == [request]
     assert event == {
         "type": "trace.updated",
         "project_id": topology.project_id,

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 from redis import asyncio as redis
+from structlog.testing import capture_logs
 
 from devservices import DevServices
 from messaging.live_events import LiveEvents, SubscriberLagged
@@ -306,3 +307,20 @@ async def test_a_dropped_redis_connection_cuts_subscribers_off_and_then_recovers
         finally:
             await client.aclose()
             await live.stop()
+
+
+async def test_each_event_is_logged_at_debug_with_the_requests_behind_it() -> None:
+    """The correlation ids the worker puts in an event reach the api's log (at DEBUG)."""
+    live = LiveEvents(None)
+    await live.start()
+    try:
+        async with live.subscribe("project:x") as subscriber:
+            with capture_logs() as logs:
+                await live.publish("project:x", {"trace_id": "t1", "correlation_ids": ["req-1"]})
+                await asyncio.wait_for(anext(subscriber), 5)
+        [line] = [entry for entry in logs if entry["event"] == "live.event"]
+        assert line["correlation_ids"] == ["req-1"]
+        assert line["trace_id"] == "t1"
+        assert line["log_level"] == "debug"
+    finally:
+        await live.stop()
