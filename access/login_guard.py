@@ -2,7 +2,8 @@
 client address in the rate limiter (Redis when configured, so every replica counts
 together). Past the limit every login for that account (or from that address) is refused
 with 429 until the window has passed, even with the right password: a guesser learns
-nothing from the answer."""
+nothing from the answer. Failures are counted exactly (a moving window), so ten of them
+within any 60 seconds lock the account, whatever the clock says."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class LoginGuard:
     async def check(self, email: str, client: str) -> None:
         """RateLimited when the account or the address has failed too often lately."""
         for name, identity, limit in self._counters(email, client):
-            decision = await self._limiter.test(name, identity, limit)
+            decision = await self._limiter.test_exactly(name, identity, limit)
             if not decision.allowed:
                 raise RateLimited(
                     "too many failed logins; try again later", headers=decision.headers()
@@ -31,7 +32,7 @@ class LoginGuard:
 
     async def failed(self, email: str, client: str) -> None:
         for name, identity, limit in self._counters(email, client):
-            await self._limiter.hit(name, identity, limit)
+            await self._limiter.hit_exactly(name, identity, limit)
 
     def _counters(self, email: str, client: str) -> list[tuple[str, str, Limit]]:
         return [

@@ -25,8 +25,14 @@ from typing import Any
 
 import structlog
 from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, RedisStorage, SlidingWindowCounterSupport, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.storage import (
+    MemoryStorage,
+    MovingWindowSupport,
+    RedisStorage,
+    SlidingWindowCounterSupport,
+    Storage,
+)
+from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from prometheus_client import Counter
 from redis import asyncio as redis
@@ -154,6 +160,11 @@ class RateLimiter:
         self._storage = storage
         self._windows: SlidingWindowCounterSupport = storage
         self._strategy = SlidingWindowCounterRateLimiter(storage)
+        # Exact counting (one entry per hit) for the few small limits where an
+        # approximation at a window's edge would be a hole, such as the login lockout.
+        self._exact = (
+            MovingWindowRateLimiter(storage) if isinstance(storage, MovingWindowSupport) else None
+        )
         self._pool = pool
         self._pause_s = pause_after_failure_s
         self._paused_until = 0.0
@@ -212,6 +223,41 @@ class RateLimiter:
             self._failed(exc)
             return _unchecked(limit)
         return decide(limit, charged, None, window)
+
+    async def hit_exactly(self, name: str, identity: str, limit: Limit) -> Decision:
+        """Counts one hit in an exact moving window (every hit kept until it leaves the
+        window): for small limits that must hold at every instant."""
+        return await self._exactly(name, identity, limit, charge=True)
+
+    async def test_exactly(self, name: str, identity: str, limit: Limit) -> Decision:
+        """Whether one more hit fits the exact moving window now, charging nothing."""
+        return await self._exactly(name, identity, limit, charge=False)
+
+    async def _exactly(self, name: str, identity: str, limit: Limit, *, charge: bool) -> Decision:
+        if self._exact is None:
+            raise TypeError("this store cannot count exact moving windows")
+        if self._paused():
+            return self._count(name, _unchecked(limit))
+        try:
+            if charge:
+                await self._exact.hit(limit.item, name, identity)
+            stats = await self._exact.get_window_stats(limit.item, name, identity)
+        except (StorageError, RedisError, OSError) as exc:
+            self._failed(exc)
+            return self._count(name, _unchecked(limit))
+        remaining = max(0, stats.remaining)
+        free_in_s = max(0.0, stats.reset_time - time.time())
+        allowed = charge or remaining >= 1
+        return self._count(
+            name,
+            Decision(
+                allowed=allowed,
+                limit=limit.amount,
+                remaining=remaining,
+                reset_after_s=free_in_s,
+                retry_after_s=0.0 if allowed else free_in_s,
+            ),
+        )
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -115,3 +115,20 @@ def test_the_tightest_of_several_decisions_is_the_one_closest_to_refusing() -> N
     unchecked = Decision(True, 10, 10, 0.0, 0.0, checked=False)
     assert tightest([requests, None, spans, unchecked]) is spans
     assert tightest([None, unchecked]) is None
+
+
+async def test_exact_counting_refuses_the_eleventh_in_memory_and_across_redis_replicas(
+    redis_limiters: tuple[RateLimiter, RateLimiter],
+) -> None:
+    """The login lockout's counting: every hit kept for the whole window, so ten within
+    any 60 s refuse the next, wherever a minute boundary falls."""
+    first, second = redis_limiters
+    for pair in ((RateLimiter.in_memory(),) * 2, (first, second)):
+        who, limit = _identity(), Limit(10, PER_MINUTE)
+        for n in range(10):
+            assert (await pair[n % 2].test_exactly("logins", who, limit)).allowed, n
+            await pair[n % 2].hit_exactly("logins", who, limit)
+        refused = await pair[1].test_exactly("logins", who, limit)
+        assert not refused.allowed
+        assert refused.remaining == 0
+        assert 1 <= int(refused.headers()["Retry-After"]) <= PER_MINUTE
