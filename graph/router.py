@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
@@ -12,7 +14,11 @@ from graph.schema import schema
 
 
 async def _context(connection: HTTPConnection) -> Context:
-    state = connection.app.state
+    return context_of(connection.app.state)
+
+
+def context_of(state: Any) -> Context:
+    """A request's context from the app's state (what the lifespan set up)."""
     return Context(
         settings=state.settings,
         engine=state.query_engine,

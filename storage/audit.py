@@ -14,6 +14,8 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.database import in_transaction
+
 
 @dataclass(frozen=True, slots=True)
 class AuditEntryData:
@@ -61,11 +63,8 @@ async def record(
             " :target, CAST(:details AS jsonb) FROM (SELECT 1) one"
             " LEFT JOIN projects p ON p.id = :project"
         )
-    if isinstance(engine, AsyncConnection):
-        await engine.execute(statement, values)
-    else:
-        async with engine.begin() as conn:
-            await conn.execute(statement, values)
+    async with in_transaction(engine) as conn:
+        await conn.execute(statement, values)
 
 
 async def audit_entries(

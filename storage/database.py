@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import structlog
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from agenttrace.settings import Settings
@@ -86,3 +86,14 @@ async def wait_for_database(engine: AsyncEngine) -> None:
         with attempt:
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
+
+
+@asynccontextmanager
+async def in_transaction(target: AsyncEngine | AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    """A connection to work on: the caller's own (its transaction decides), or a new
+    transaction of the engine, committed when the block ends."""
+    if isinstance(target, AsyncConnection):
+        yield target
+        return
+    async with target.begin() as conn:
+        yield conn

@@ -12,6 +12,8 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.database import in_transaction
+
 USER_COLUMNS = "id, email, password_hash, is_admin, must_change_password, created_at, disabled_at"
 
 
@@ -92,6 +94,7 @@ async def create_user(
     }
     try:
         if isinstance(engine, AsyncConnection):
+            # A savepoint in the caller's transaction: a taken email must not spoil it.
             async with engine.begin_nested():
                 row = (await engine.execute(statement, values)).mappings().one()
         else:
@@ -212,11 +215,8 @@ async def organization_id_by_name(
     engine: AsyncEngine | AsyncConnection, name: str
 ) -> uuid.UUID | None:
     statement = text("SELECT id FROM organizations WHERE name = :name")
-    if isinstance(engine, AsyncConnection):
-        found = await engine.scalar(statement, {"name": name})
-    else:
-        async with engine.connect() as conn:
-            found = await conn.scalar(statement, {"name": name})
+    async with in_transaction(engine) as conn:
+        found = await conn.scalar(statement, {"name": name})
     return None if found is None else uuid.UUID(str(found))
 
 
@@ -239,11 +239,8 @@ async def set_membership(
         """
     )
     values = {"org": organization_id, "user": user_id, "role": role}
-    if isinstance(engine, AsyncConnection):
-        previous = await engine.scalar(statement, values)
-    else:
-        async with engine.begin() as conn:
-            previous = await conn.scalar(statement, values)
+    async with in_transaction(engine) as conn:
+        previous = await conn.scalar(statement, values)
     return None if previous is None else str(previous)
 
 

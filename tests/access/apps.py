@@ -12,7 +12,7 @@ from graphql import ExecutionResult
 
 from agenttrace.apps import Roles, build_app
 from agenttrace.settings import Settings
-from graph.context import Context
+from graph.router import context_of
 from graph.schema import schema
 
 QUERY_API = Roles(query=True)
@@ -35,15 +35,7 @@ async def first_subscription_result(
     app: Any, token: str, document: str, variables: dict[str, Any]
 ) -> ExecutionResult:
     """What a subscription sends first (an error, when it is refused or ends)."""
-    state = app.state
-    context = Context(
-        settings=state.settings,
-        engine=state.query_engine,
-        write_engine=state.engine,
-        auth=state.auth,
-        live=state.live,
-        cache=state.cache,
-    )
+    context = context_of(app.state)
     context.connection_params = {"Authorization": f"Bearer {token}"}
     stream = await schema.subscribe(document, variable_values=variables, context_value=context)
     if isinstance(stream, ExecutionResult):
