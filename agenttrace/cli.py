@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from types import FrameType
@@ -11,14 +12,17 @@ from typing import Any
 
 import orjson
 import uvicorn
+from fastapi import FastAPI
 
 from access.accounts import create_person
 from access.permissions import Role
+from agenttrace.analytics_process import run_analytics_worker
 from agenttrace.apps import Roles, build_app, run_worker
 from agenttrace.errors import UserError
 from agenttrace.logs import configure_logging
 from agenttrace.settings import Settings
-from storage.database import create_engine, database_url
+from exports import commands as export_commands
+from storage.database import create_engine, database_url, to_async_url
 from storage.migrate import upgrade
 from storage.projects import ProjectExists, create_project
 from storage.users import UserExists
@@ -45,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "worker", help="the storage worker (a Kafka consumer group member)"
     ).add_argument("--data-dir")
+    commands.add_parser(
+        "analytics-worker", help="the analytics rollup worker (a consumer of trace-events)"
+    ).add_argument("--data-dir")
     commands.add_parser("migrate", help="bring the database schema up to date").add_argument(
         "--data-dir"
     )
@@ -70,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     add.add_argument("--data-dir")
+    export_commands.add_commands(commands)
     return parser
 
 
@@ -111,10 +119,57 @@ def _serve(settings: Settings, roles: Roles, name: str) -> None:
             build_app(settings, url, roles),
             host=settings.host,
             port=settings.port,
-            log_level=settings.log_level.lower(),
-            access_log=False,
-            timeout_graceful_shutdown=10,
+            **http_stack(settings),
         )
+
+
+def http_stack(settings: Settings) -> dict[str, Any]:
+    """The ``uvicorn.run`` settings of every HTTP process (serve, ingest, api, and the
+    no-op ceiling of bench/ingest.py). uvloop and httptools, not asyncio and h11: the
+    event loop and the HTTP parser are a large share of a request's CPU (see
+    docs/benchmarks.md, "Ingest: spans/s into Kafka")."""
+    return {
+        "loop": "uvloop",
+        "http": "httptools",
+        "log_level": settings.log_level.lower(),
+        "access_log": False,
+        "timeout_graceful_shutdown": 10,
+    }
+
+
+def ingest_app() -> FastAPI:
+    """The app of one of ``ingest_workers`` processes: uvicorn imports and calls this in
+    each worker it starts (their settings come from the same environment)."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.database_url is None:
+        raise SystemExit("agenttrace ingest needs AGENTTRACE_DATABASE_URL")
+    return build_app(settings, to_async_url(settings.database_url), Roles(ingest=True))
+
+
+def _serve_ingest_workers(settings: Settings) -> None:
+    """``agenttrace ingest`` as ``ingest_workers`` processes on one port: uvicorn's
+    supervisor binds the socket, starts the workers (each its own app, Kafka producer and
+    caches) and restarts one that dies. Ingest keeps no state between requests, so any
+    worker may take any request."""
+    print(
+        f"agenttrace ingest listening on http://{settings.host}:{settings.port}"
+        f" ({settings.ingest_workers} worker processes; Kafka at"
+        f" {settings.kafka_bootstrap_servers})",
+        file=sys.stderr,
+        flush=True,
+    )
+    # The workers read their settings from the environment: pass on the CLI's overrides.
+    os.environ["AGENTTRACE_HOST"] = settings.host
+    os.environ["AGENTTRACE_PORT"] = str(settings.port)
+    uvicorn.run(
+        "agenttrace.cli:ingest_app",
+        factory=True,
+        workers=settings.ingest_workers,
+        host=settings.host,
+        port=settings.port,
+        **http_stack(settings),
+    )
 
 
 def _require_kafka(settings: Settings, name: str) -> None:
@@ -172,19 +227,28 @@ def main(argv: list[str] | None = None) -> None:
         _serve(settings, roles, "serve")
     elif args.command == "ingest":
         _require_kafka(settings, "ingest")
-        _serve(settings, Roles(ingest=True), "ingest")
+        if settings.ingest_workers > 1:
+            _serve_ingest_workers(settings)
+        else:
+            _serve(settings, Roles(ingest=True), "ingest")
     elif args.command == "api":
         _serve(settings, Roles(query=True), "api")
     elif args.command == "worker":
         _require_kafka(settings, "worker")
         with database_url(settings) as url:
             asyncio.run(run_worker(settings, url))
+    elif args.command == "analytics-worker":
+        _require_kafka(settings, "analytics-worker")
+        with database_url(settings) as url:
+            asyncio.run(run_analytics_worker(settings, url))
     elif args.command == "migrate":
         with database_url(settings) as url:
             upgrade(url)
         print("database schema is up to date", file=sys.stderr)
     elif args.command == "user":
         _user_command(settings, args)
+    elif args.command in export_commands.COMMANDS:
+        export_commands.run_command(settings, args)
     elif args.command == "project":
         with database_url(settings) as url:
             upgrade(url)

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     publish_timeout_s: float = Field(default=10.0, gt=0)
     retry_after_s: int = Field(default=5, gt=0)
+    # Processes of `agenttrace ingest` on its one port (uvicorn workers): one process uses
+    # at most one core. Each has its own Kafka producer; /metrics answers for the worker
+    # that took the request. See docs/benchmarks.md for what one process takes.
+    ingest_workers: int = Field(default=1, gt=0)
 
     # Rate limits (docs/security.md), counted in Redis when redis_url is set, else in
     # process. Server defaults; a project may set its own (setProjectRateLimits). 0 means
@@ -51,7 +55,9 @@ class Settings(BaseSettings):
     # Kafka.
     kafka_partitions: int = Field(default=8, gt=0)
     kafka_replication_factor: int = Field(default=1, gt=0)
-    kafka_compression: Literal["none", "gzip", "lz4", "zstd", "snappy"] = "lz4"
+    # zstd: smaller than lz4 at half the producer's CPU (aiokafka compresses lz4 at level 9);
+    # see docs/benchmarks.md, "Ingest: spans/s into Kafka".
+    kafka_compression: Literal["none", "gzip", "lz4", "zstd", "snappy"] = "zstd"
     # 0: a request's spans leave at once (the producer still batches while a send is in
     # flight). 5 ms cut one client's ingest throughput 4-6x and added it to live latency
     # twice (ingest, then the worker's trace-events); see docs/benchmarks.md.
@@ -61,6 +67,14 @@ class Settings(BaseSettings):
     # Storage worker.
     worker_batch_max_messages: int = Field(default=500, gt=0)
     worker_batch_max_wait_ms: int = Field(default=50, ge=0)
+
+    # Analytics worker (`agenttrace analytics-worker`, and inside `serve`): every flush
+    # interval it marks the minutes its trace-events touched (analytics read them raw
+    # until they are recomputed) and recomputes those that have settled; see
+    # docs/operations.md, "Analytics rollups".
+    analytics_consumer_group: str = "agenttrace-analytics"
+    analytics_flush_interval_s: float = Field(default=2.0, gt=0)
+    analytics_batch_max_messages: int = Field(default=2000, gt=0)
 
     # Database pool.
     db_pool_size: int = Field(default=10, gt=0)
@@ -108,6 +122,18 @@ class Settings(BaseSettings):
     # `agenttrace worker` has no HTTP server: it serves /metrics on this port (0: none).
     # The api, ingest and serve processes answer /metrics on their own port.
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+
+    # Export (docs/operations.md, "Export and import"): where the exportProject mutation
+    # writes, a directory or fsspec URL (s3://bucket/prefix needs s3fs installed). A
+    # GraphQL caller names a relative path under it and can write nowhere else. None: the
+    # mutation is off (`agenttrace export` on the command line needs no setting).
+    export_url: str | None = None
+
+    # Retention (docs/data.md): days a project keeps a trace unless it sets its own
+    # (setProjectRetention); 0 keeps traces for ever. Storage workers run the job every
+    # retention_interval_s, one process at a time.
+    retention_days: int = Field(default=0, ge=0)
+    retention_interval_s: float = Field(default=3600.0, gt=0)
 
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"

@@ -19,6 +19,11 @@ after an equal slice of the ceiling, so a drift of the machine touches both alik
 **ratio** = ingest's requests/s over the ceiling's, same bodies, same client, same
 concurrency. Answers other than 2xx (and connection errors) are counted, not timed.
 
+Beside them, a second ``agenttrace ingest`` of ``--processes`` worker processes
+(``AGENTTRACE_INGEST_WORKERS``, default 2) takes a slice in each round of the points with
+the most clients: traces/s of one process and of several (a trace = one request with its
+spans), and the processes that 10,000 traces/s would take.
+
 After the load, the spans topic's end offsets are summed and compared with the 2xx
 answers: each accepted trace must be one message in Kafka.
 
@@ -50,11 +55,13 @@ from fastapi import FastAPI, Request, Response
 
 from agenttrace.settings import Settings
 from bench.live import busy_share, cpu_times, percentile, run_cli
+from bench.plots import throughput_plot
 from bench.processes import BenchProcess, child_env, free_port
 from bench.report import kafka_version, markdown_table, write_section
 from bench.workload import Workload, native_bytes, otlp_bytes
 from devservices import DevServices
 from ingest.body import read_body
+from messaging.kafka_bus import PRODUCERS
 
 SECTION = "Ingest: spans/s into Kafka"
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,10 +89,15 @@ class Options:
     """Distinct traces per encoding, posted in turn."""
     env: tuple[tuple[str, str], ...] = ()
     """Settings for the agenttrace processes (``AGENTTRACE_KAFKA_LINGER_MS=0``...)."""
+    processes: int = 2
+    """Worker processes of the second ingest server, measured at the most clients
+    (1: no second server)."""
 
 
 DEFAULTS = Options()
 SMOKE = Options(duration_s=1.0, warmup_s=0.2, rounds=2, bodies=50)
+SEED_TRACES_PER_S = 10_000
+"""The seed's ingest figure for one instance: traces (requests of one trace) per second."""
 
 
 # --- the servers ----------------------------------------------------------------------
@@ -114,28 +126,67 @@ def serve_noop(port: int) -> None:
     """Runs the no-op app as ``agenttrace ingest`` runs its app (agenttrace/cli.py)."""
     import uvicorn
 
+    from agenttrace.cli import http_stack
     from agenttrace.logs import configure_logging
 
     settings = Settings(port=port)
     configure_logging(settings.log_level, settings.log_format)
     print(f"no-op ingest listening on http://{settings.host}:{port}", file=sys.stderr, flush=True)
-    uvicorn.run(
-        noop_app(),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    uvicorn.run(noop_app(), host=settings.host, port=settings.port, **http_stack(settings))
 
 
 class Server(BenchProcess):
     """A server process of the bench on a free loopback port."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        log_dir: Path,
+        *,
+        publish_metrics: bool = False,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.publish_metrics = publish_metrics
+        """Its /metrics has the wait for Kafka of all its requests (one process)."""
         super().__init__(name, [*argv, "--port", str(self.port)], env, log_dir)
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds of the process and every process under it (uvicorn's workers)."""
+        own = super().cpu_seconds()
+        return own + sum(_cpu_of(pid) for pid in _descendants(self.popen.pid))
+
+
+def _stat(pid: int | str) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name ([1] is the parent's pid)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def _descendants(root: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parents[int(entry)] = int(_stat(entry)[1])
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+    found, frontier = [], [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        fields = _stat(pid)
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,28 +195,47 @@ class Target:
     ceiling: Server
     api_key: str
     kafka_bootstrap_servers: str
+    multi: Server | None = None
+    """``agenttrace ingest`` with ``processes`` worker processes."""
+    processes: int = 1
 
 
 @asynccontextmanager
 async def servers(
-    services: DevServices, log_dir: Path, settings: dict[str, str]
+    services: DevServices, log_dir: Path, settings: dict[str, str], processes: int = 1
 ) -> AsyncIterator[Target]:
-    """``agenttrace migrate``, a new project, then ``agenttrace ingest`` and the no-op
-    server, until the block ends."""
+    """``agenttrace migrate``, a new project, then ``agenttrace ingest``, the no-op
+    server and (``processes`` > 1) an ``agenttrace ingest`` of that many worker
+    processes, until the block ends."""
     env = child_env(services.env | settings)
     run_cli(["migrate"], env)
     created = orjson.loads(
         run_cli(["project", "create", f"bench-ingest-{time.time_ns()}", "--json"], env)
     )
     async with AsyncExitStack() as stack:
-        ingest = Server("ingest", [sys.executable, "-m", "agenttrace.cli", "ingest"], env, log_dir)
+        ingest_argv = [sys.executable, "-m", "agenttrace.cli", "ingest"]
+        ingest = Server("ingest", ingest_argv, env, log_dir, publish_metrics=True)
         stack.push_async_callback(ingest.stop)
         noop_argv = [sys.executable, "-m", "bench.ingest", "--serve-noop"]
         ceiling = Server("no-op", noop_argv, env, log_dir)
         stack.push_async_callback(ceiling.stop)
+        multi = None
+        if processes > 1:
+            multi_env = env | {"AGENTTRACE_INGEST_WORKERS": str(processes)}
+            multi = Server(f"ingest-{processes}", ingest_argv, multi_env, log_dir)
+            stack.push_async_callback(multi.stop)
         await ingest.wait_healthy(ingest.url)
         await ceiling.wait_healthy(ceiling.url)
-        yield Target(ingest, ceiling, created["api_key"], services.kafka_bootstrap_servers)
+        if multi is not None:
+            await multi.wait_healthy(multi.url)
+        yield Target(
+            ingest,
+            ceiling,
+            created["api_key"],
+            services.kafka_bootstrap_servers,
+            multi,
+            processes,
+        )
 
 
 # --- the load -------------------------------------------------------------------------
@@ -195,6 +265,9 @@ class Timing:
     """The server process's own CPU seconds during the slices."""
     client_cpu_s: float = 0.0
     """The bench's (the clients') CPU seconds during the slices."""
+    publish_s: float = 0.0
+    """Ingest's wait for Kafka's acks=all, summed over its requests (its /metrics)."""
+    published: int = 0
 
     @property
     def requests(self) -> int:
@@ -217,6 +290,13 @@ class Timing:
         self.busy = (self.busy[0] + other.busy[0], self.busy[1] + other.busy[1])
         self.server_cpu_s += other.server_cpu_s
         self.client_cpu_s += other.client_cpu_s
+        self.publish_s += other.publish_s
+        self.published += other.published
+
+    @property
+    def publish_ms(self) -> float | None:
+        """The mean wait of a request for Kafka's answer."""
+        return self.publish_s / self.published * 1000 if self.published else None
 
 
 async def drive(
@@ -236,6 +316,7 @@ async def drive(
     url = server.url + path
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": content_type}
     timing = Timing()
+    publish_before = await publish_wait(session, server)
     cpu_before, busy_before, client_before = server.cpu_seconds(), cpu_times(), time.process_time()
     started = time.perf_counter()
     deadline = started + seconds
@@ -267,7 +348,26 @@ async def drive(
     timing.busy = (busy_after[0] - busy_before[0], busy_after[1] - busy_before[1])
     timing.server_cpu_s = server.cpu_seconds() - cpu_before
     timing.client_cpu_s = time.process_time() - client_before
+    publish_after = await publish_wait(session, server)
+    timing.publish_s = publish_after[0] - publish_before[0]
+    timing.published = int(publish_after[1] - publish_before[1])
     return timing
+
+
+async def publish_wait(session: aiohttp.ClientSession, server: Server) -> tuple[float, float]:
+    """(seconds, requests) of ``agenttrace_bus_publish_seconds`` on the server's
+    /metrics so far: how long its requests waited for Kafka; (0, 0) if it has none."""
+    if not server.publish_metrics:
+        return 0.0, 0.0
+    async with session.get(server.url + "/metrics") as response:
+        text = await response.text()
+    found = {"sum": 0.0, "count": 0.0}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        for which in found:
+            if name == f"agenttrace_bus_publish_seconds_{which}":
+                found[which] = float(value)
+    return found["sum"], found["count"]
 
 
 async def check_answer(
@@ -322,6 +422,8 @@ class Point:
     body_bytes: float
     ingest: Timing
     ceiling: Timing
+    multi: Timing | None = None
+    """The ingest of several worker processes, in the same rounds (the most clients only)."""
 
 
 @dataclass(slots=True)
@@ -332,6 +434,8 @@ class Result:
     kafka_messages: int | None = None
     """Messages added to the spans topic during the run."""
     load_average: tuple[float, float] = (0.0, 0.0)
+    processes: int = 1
+    """Worker processes of the second ingest server (1: none measured)."""
 
 
 def _say(progress: bool, message: str) -> None:
@@ -342,11 +446,14 @@ def _say(progress: bool, message: str) -> None:
 async def measure(target: Target, options: Options, *, progress: bool = True) -> Result:
     from messaging import topics
 
-    result = Result()
+    result = Result(processes=target.processes)
     start_load = os.getloadavg()[0]
     before = await kafka_messages(target.kafka_bootstrap_servers, topics.SPANS)
     cursor = itertools.count()
-    limit = aiohttp.TCPConnector(limit=0)
+    # Idle connections closed by the client before uvicorn's keep-alive timeout (5 s)
+    # closes them: a server waits through the other servers' slices, and a request on a
+    # connection the server is closing fails ("Can not write request body").
+    limit = aiohttp.TCPConnector(limit=0, keepalive_timeout=3)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=limit, timeout=timeout) as session:
         for encoding in options.encodings:
@@ -365,21 +472,35 @@ async def measure(target: Target, options: Options, *, progress: bool = True) ->
                     cursor=cursor,
                 )
                 ingest, ceiling = Timing(), Timing()
+                # Several processes only where one is busiest: the most clients.
+                multi_server = target.multi if clients == max(options.concurrency) else None
+                multi = Timing() if multi_server is not None else None
                 await run(target.ceiling, seconds=options.warmup_s)
                 warm = await run(target.ingest, seconds=options.warmup_s)
                 result.accepted_traces += warm.requests
+                if multi_server is not None:
+                    warm = await run(multi_server, seconds=options.warmup_s)
+                    result.accepted_traces += warm.requests
                 piece = options.duration_s / options.rounds
                 for _ in range(options.rounds):
                     ceiling.add(await run(target.ceiling, seconds=piece))
                     ingest.add(await run(target.ingest, seconds=piece))
-                result.accepted_traces += ingest.requests
-                result.points.append(Point(encoding, clients, size, ingest, ceiling))
+                    if multi is not None and multi_server is not None:
+                        multi.add(await run(multi_server, seconds=piece))
+                result.accepted_traces += ingest.requests + (multi.requests if multi else 0)
+                result.points.append(Point(encoding, clients, size, ingest, ceiling, multi))
                 _say(
                     progress,
                     f"{encoding}, {clients} clients: {ingest.spans_per_second:,.0f} spans/s,"
                     f" {ingest.per_second:,.0f} req/s (ceiling {ceiling.per_second:,.0f},"
                     f" ratio {ratio(ingest, ceiling):.3f}), non-2xx"
                     f" {ingest.non_2xx}/{ceiling.non_2xx}"
+                    + (
+                        f"; {target.processes} processes {multi.per_second:,.0f} traces/s,"
+                        f" non-2xx {multi.non_2xx}"
+                        if multi is not None
+                        else ""
+                    )
                     + (
                         f" ({problem})"
                         if (problem := ingest.first_problem or ceiling.first_problem)
@@ -409,7 +530,7 @@ async def run(
         started = services
     try:
         _say(progress, "migrate, project create, agenttrace ingest, the no-op server")
-        async with servers(started, log_dir, dict(options.env)) as target:
+        async with servers(started, log_dir, dict(options.env), options.processes) as target:
             return await measure(target, options, progress=progress)
     finally:
         if own:
@@ -448,6 +569,7 @@ def rows(result: Result) -> list[dict[str, Any]]:
                 "spans/s": ingest.spans_per_second,
                 "p50 ms": _p_ms(ingest, 0.5),
                 "p99 ms": _p_ms(ingest, 0.99),
+                "Kafka wait ms": ingest.publish_ms,
                 "ceiling req/s": ceiling.per_second,
                 "ratio": ratio(ingest, ceiling),
                 "non-2xx": ingest.non_2xx,
@@ -461,10 +583,106 @@ def rows(result: Result) -> list[dict[str, Any]]:
     return table
 
 
+def _trace_row(
+    encoding: Encoding, processes: int, clients: int, timing: Timing, one_process: float
+) -> dict[str, Any]:
+    per_process = timing.per_second / processes
+    return {
+        "encoding": "OTLP protobuf" if encoding == "otlp" else "native JSON",
+        "processes": processes,
+        "clients": clients,
+        "traces/s": timing.per_second,
+        "traces/s per process": per_process,
+        "x one process": timing.per_second / one_process if one_process > 0 else math.nan,
+        "CPU": _cpu(timing),
+        "non-2xx": timing.non_2xx,
+        f"processes for {SEED_TRACES_PER_S:,} traces/s": (
+            math.ceil(SEED_TRACES_PER_S / per_process) if per_process > 0 else None
+        ),
+    }
+
+
+def trace_rows(result: Result) -> list[dict[str, Any]]:
+    """Per encoding: one process at the clients where it took the most traces/s, and the
+    several-process ingest at the most clients, each with the processes that the seed's
+    10,000 traces/s would take at its traces/s per process."""
+    table = []
+    for encoding in ENCODINGS:
+        points = [p for p in result.points if p.encoding == encoding]
+        if not points:
+            continue
+        best = max(points, key=lambda p: p.ingest.per_second)
+        one = best.ingest.per_second
+        table.append(_trace_row(encoding, 1, best.clients, best.ingest, one))
+        for point in points:
+            if point.multi is not None:
+                table.append(
+                    _trace_row(encoding, result.processes, point.clients, point.multi, one)
+                )
+    return table
+
+
+def _traces_notes(result: Result) -> list[str]:
+    """The traces/s table and what it says about 10,000 traces/s, honestly."""
+    table = trace_rows(result)
+    if not table:
+        return []
+    singles = [r for r in table if r["processes"] == 1]
+    multis = [r for r in table if r["processes"] > 1]
+    slowest = min(singles, key=lambda r: r["traces/s"])
+    rate, cpu = slowest["traces/s"], slowest["CPU"] or math.nan
+    by_cpu = rate / cpu if cpu > 0 else math.nan
+    text = [
+        "**Traces/s** (a trace = one request of one 10-span trace). One process: its best"
+        " point above. "
+        + (
+            f"{result.processes} processes: `AGENTTRACE_INGEST_WORKERS={result.processes}`,"
+            " uvicorn's worker processes on one port, a slice in each round of the points"
+            " with the most clients (CPU = all its processes together, in cores)."
+            if multis
+            else ""
+        ),
+        "",
+        markdown_table(table),
+        "",
+        f"**{SEED_TRACES_PER_S:,} traces/s** ({slowest['encoding']}, the slower encoding):"
+        f" one process took {rate:,.0f} traces/s here, so {math.ceil(SEED_TRACES_PER_S / rate)}"
+        f" processes at that rate. It used {cpu:.2f} of a core for it"
+        + (
+            " (CPU-bound), so that is also what processes with a core each would need."
+            if cpu >= 0.85
+            else (
+                f", {cpu / rate * 1e6:,.0f} us of CPU a trace: with a core to itself and"
+                " brokers that answer as fast as it computes, one process would take up to"
+                f" {by_cpu:,.0f} traces/s, and {math.ceil(SEED_TRACES_PER_S / by_cpu)}"
+                " processes (cores) would do."
+            )
+        )
+        + f" Either way beside brokers that take {SEED_TRACES_PER_S * 10:,} spans/s with"
+        " acks=all. This machine cannot show that: it has 2 cores, which the client, Kafka,"
+        " PostgreSQL and every ingest process share",
+    ]
+    if multis:
+        scale = ", ".join(
+            f"{r['encoding']} x{r['x one process']:.2f} of one process at"
+            f" {r['CPU'] or math.nan:.2f} cores"
+            for r in multis
+        )
+        text[-1] += (
+            f"; its {result.processes} processes took {scale}: here a second process"
+            " competes for the same 2 cores with the broker and the client, so the"
+            f" per-process rate of the {result.processes}-process rows (and the larger"
+            " count it projects) is this crowded machine's, not that of processes with"
+            " cores of their own"
+        )
+    text[-1] += "."
+    return [*text, ""]
+
+
 def command_line(args: argparse.Namespace) -> str:
     parts = [".venv/bin/python", "-m", "bench.ingest"]
     defaults = _parser().parse_args([])
-    for name in ("encodings", "concurrency", "duration", "warmup", "rounds", "bodies"):
+    for name in ("encodings", "concurrency", "duration", "warmup", "rounds", "bodies", "processes"):
         value = getattr(args, name)
         if value != getattr(defaults, name):
             parts += [f"--{name}", str(value)]
@@ -480,45 +698,80 @@ def _default(name: str) -> Any:
 
 
 def _where_the_time_goes(points: Sequence[Point]) -> list[str]:
-    """One sentence on the fewest and the most clients: waiting, or computing."""
+    """Per point of the fewest and the most clients: the share of a request's time spent
+    waiting for Kafka, and the CPU; then which one limits."""
     if not points:
         return []
     fewest = min(p.clients for p in points)
     most = max(p.clients for p in points)
-    low = [p for p in points if p.clients == fewest]
-    high = [p for p in points if p.clients == most]
+    shown = [p for p in points if p.clients in (fewest, most)]
 
-    def each(group: Sequence[Point], show: str) -> str:
-        return ", ".join(
-            f"{p.encoding} p50 {_p_ms(p.ingest, 0.5) or math.nan:.1f} ms at"
+    def one(p: Point) -> str:
+        mean_ms = sum(p.ingest.latencies_s) / max(1, p.ingest.requests) * 1000
+        wait = p.ingest.publish_ms
+        waited = "" if wait is None else f", {wait:.1f} ms of it waiting for Kafka"
+        return (
+            f"{p.encoding} x{p.clients}: mean {mean_ms:.1f} ms a request{waited},"
             f" {_cpu(p.ingest) or math.nan:.2f} of a core"
-            if show == "p50"
-            else f"{p.encoding} {_cpu(p.ingest) or math.nan:.2f} of a core"
-            for p in group
         )
 
-    text = (
-        f"Where the time goes: at {fewest} client{'s' if fewest > 1 else ''} ingest answers"
-        f" in {each(low, 'p50')}: mostly waiting for the producer (its linger, then the"
-        " broker's acks=all answer), not computing."
-    )
-    if most != fewest:
-        busiest = max((_cpu(p.ingest) or 0.0) for p in high)
+    busiest = max((_cpu(p.ingest) or 0.0) for p in shown)
+    waits = [
+        p.ingest.publish_ms / (sum(p.ingest.latencies_s) / p.ingest.requests * 1000)
+        for p in shown
+        if p.ingest.publish_ms is not None and p.ingest.requests
+    ]
+    if busiest >= 0.85:
         verdict = (
-            "close to all of its one core: CPU-bound (the HTTP stack, decoding, encoding"
-            " the message)"
-            if busiest >= 0.85
-            else "less than its one core: not CPU-bound yet"
+            "at the most clients one process is CPU-bound (its one core: HTTP, decoding,"
+            " the message, the producer); more processes are the way on"
         )
-        text += f" At {most} clients the ingest process uses {each(high, 'cpu')}: {verdict}."
+    elif waits and max(waits) >= 0.5:
+        verdict = (
+            "most of a request's time is the wait for the broker's acks=all answer, with"
+            " the process's core partly idle: Kafka's round trip limits it (aiokafka has"
+            " one produce request in flight per producer and broker; ingest runs"
+            f" {PRODUCERS} producers), and the broker shares this machine's 2 cores"
+        )
+    else:
+        verdict = "neither the core nor Kafka's wait is saturated at these clients"
+    text = "Where the time goes: " + "; ".join(one(p) for p in shown) + f". So {verdict}."
     return [text, ""]
+
+
+BEFORE_AND_AFTER = (
+    "**Before and after** the hot-path work of issue 7 (profiled with py-spy under this"
+    " load): uvloop and httptools instead of asyncio and h11 in every HTTP process (and"
+    " in the ceiling); zstd instead of lz4, which aiokafka compresses at level 9 (a"
+    " 16.5 KB OTLP span batch: 5.0 KB with lz4, 3.8 KB with zstd in about half the"
+    " time);"
+    f" {PRODUCERS} Kafka producers per process instead of one (aiokafka has one produce"
+    " request in flight per producer and broker, and at 4-16 clients a request mostly"
+    " waited for it: the process's core was half idle); OTLP attributes read without a"
+    " call per value. Before, the same command on the code without them (commit 225eb4c,"
+    " 13:42 UTC, the machine shared with other work, load average 12 to 8.5): OTLP at 1,"
+    " 4 and 16 clients 345, 512 and 285 req/s (ratio 0.112, 0.159, 0.158), native JSON"
+    " 555, 860 and 556 req/s (0.187, 0.269, 0.193); an earlier, quieter run (09:46 UTC)"
+    " had ratios 0.157-0.199 (OTLP) and 0.218-0.271 (native), peaking at 1,036 and 1,672"
+    " req/s. After them, the same command at 13:52 UTC (load average 9 to 7): OTLP 441,"
+    " 537 and 781 req/s (ratio 0.110, 0.125, 0.133), native JSON 701, 1,076 and 739 req/s"
+    " (0.147, 0.197, 0.213). So ingest took more requests/s at every point (up to 2.7x at"
+    " 16 clients), but not a larger share of its ceiling: the ceiling runs on the same"
+    " faster stack, and uvloop and httptools sped up its HTTP floor (which is all of its"
+    " work and a small part of ingest's) as much or more (3,078 to 4,028 req/s at 1"
+    " client). The rest of the gap is the wait for Kafka and the CPU of decoding and"
+    " producing (below)."
+)
 
 
 def notes(result: Result, options: Options, command: str) -> str:
     points = result.points
-    non_2xx = sum(p.ingest.non_2xx for p in points)
+    non_2xx = sum(p.ingest.non_2xx + (p.multi.non_2xx if p.multi else 0) for p in points)
     ceiling_non_2xx = sum(p.ceiling.non_2xx for p in points)
-    problems = [p.ingest.first_problem or p.ceiling.first_problem for p in points]
+    problems = [
+        p.ingest.first_problem or p.ceiling.first_problem or (p.multi and p.multi.first_problem)
+        for p in points
+    ]
     problem = next((p for p in problems if p), None)
     if non_2xx == 0 and ceiling_non_2xx == 0:
         answers = "Every answer was 2xx: **0 non-2xx** from ingest and from the ceiling."
@@ -547,14 +800,16 @@ def notes(result: Result, options: Options, command: str) -> str:
     settings = (
         f"{_default('kafka_partitions')} partitions, replication"
         f" {_default('kafka_replication_factor')}, {_default('kafka_compression')} compression,"
-        f" linger {_default('kafka_linger_ms')} ms, acks=all (idempotent producer)"
+        f" linger {_default('kafka_linger_ms')} ms, acks=all (idempotent producers,"
+        f" {PRODUCERS} per process)"
     )
     if options.env:
         given = ", ".join(f"`{k}={v}`" for k, v in options.env)
         settings = f"{given}; otherwise the defaults: {settings}"
     sizes = {p.encoding: f"{p.body_bytes:,.0f}" for p in points}
     lines = [
-        "**ingest** = one `agenttrace ingest` process (uvicorn, one worker) on devservices"
+        "**ingest** = one `agenttrace ingest` process (uvicorn with uvloop and httptools,"
+        " one worker) on devservices"
         f" Kafka (KRaft, one broker) and PostgreSQL (the API key, cached by ingest for 5 s);"
         f" producer settings: {settings}. A 2xx means the trace is in Kafka. No storage"
         " worker runs: this is ingest alone.",
@@ -576,9 +831,14 @@ def notes(result: Result, options: Options, command: str) -> str:
         " the ceiling's. So 1 - ratio is what authentication, decoding, the Kafka"
         " message and the wait for acks=all cost against the HTTP floor.",
         "",
+        BEFORE_AND_AFTER,
+        "",
         f"{answers}{kafka}",
         "",
+        *_traces_notes(result),
         *_where_the_time_goes(points),
+        "**Kafka wait ms** = ingest's mean wait per request for the broker's acks=all"
+        " answer (from its `agenttrace_bus_publish_seconds`), a part of its latency. "
         "**ingest CPU** / **ceiling CPU** = that server process's CPU time over the"
         " slices' time (1.0 = one core: a single uvicorn process cannot go past it);"
         " **client CPU** / **ceiling client CPU** = the same for the bench's process, which"
@@ -612,6 +872,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=float, help="warm-up seconds per server and point")
     parser.add_argument("--rounds", type=int, help="slices per point (default 5)")
     parser.add_argument("--bodies", type=int, help="distinct traces per encoding (default 1000)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=DEFAULTS.processes,
+        help="worker processes of the second ingest, at the most clients (default 2; 1: none)",
+    )
     parser.add_argument(
         "--env",
         action="append",
@@ -647,6 +913,7 @@ def options_of(args: argparse.Namespace) -> Options:
         rounds=base.rounds if args.rounds is None else args.rounds,
         bodies=base.bodies if args.bodies is None else args.bodies,
         env=tuple((k, v) for k, v in env),
+        processes=args.processes,
     )
     if not concurrency or any(c < 1 for c in concurrency):
         raise SystemExit("error: --concurrency needs numbers of at least 1")
@@ -654,7 +921,28 @@ def options_of(args: argparse.Namespace) -> Options:
         raise SystemExit("error: --duration and --rounds must be positive, --warmup not negative")
     if options.bodies < 1:
         raise SystemExit("error: --bodies must be at least 1")
+    if options.processes < 1:
+        raise SystemExit("error: --processes must be at least 1")
     return options
+
+
+def plot(result: Result) -> str:
+    """Requests/s against clients, ingest and its ceiling per encoding (docs/plots)."""
+    series: dict[str, list[tuple[float, float]]] = {}
+    for point in result.points:
+        series.setdefault(f"ingest, {point.encoding}", []).append(
+            (point.clients, point.ingest.per_second)
+        )
+        series.setdefault(f"no-op ceiling, {point.encoding}", []).append(
+            (point.clients, point.ceiling.per_second)
+        )
+    return throughput_plot(
+        "ingest-throughput",
+        "Ingest: requests/s (10-span traces) by concurrent clients",
+        "concurrent clients",
+        "requests/s",
+        series,
+    )
 
 
 async def _main(args: argparse.Namespace, options: Options, log_dir: Path) -> None:
@@ -665,7 +953,7 @@ async def _main(args: argparse.Namespace, options: Options, log_dir: Path) -> No
         path = write_section(
             SECTION,
             table,
-            notes(result, options, command_line(args)),
+            notes(result, options, command_line(args)) + "\n\n" + plot(result),
             versions={"Kafka": kafka_version(), "PostgreSQL": _postgres_note()},
         )
         print(f"wrote the {SECTION!r} section of {path.relative_to(ROOT)}", file=sys.stderr)

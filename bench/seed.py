@@ -162,7 +162,8 @@ def _parser() -> argparse.ArgumentParser:
         "--shape",
         choices=["otlp", "native"],
         default="otlp",
-        help="rows as OTLP ingest stores them (every attribute kept) or as native ingest does",
+        help="rows as OTLP ingest stores them (with the resource, attributes no column holds)"
+        " or as native ingest does",
     )
     parser.add_argument(
         "--window-hours", type=float, default=24 * 7, help="start times spread over this"

@@ -47,6 +47,7 @@ from opentelemetry.proto.common.v1.common_pb2 import (
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
+from ingest.conventions import stored_attributes
 from messaging.span_batch import SpanRecord
 from workers.span_rows import SpanRow, to_row
 
@@ -82,8 +83,9 @@ _MODEL_NAMES = tuple(MODELS)
 _MODEL_WEIGHTS = (35, 30, 15, 10, 10)
 
 Shape = Literal["otlp", "native"]
-"""Which decoder's output ``span_records`` reproduces: OTLP records keep every attribute
-(``input.value`` too) and the resource, as a stock exporter's spans are stored."""
+"""Which decoder's output ``span_records`` reproduces: OTLP records keep the attributes
+no column holds (``llm.provider``, ``otel.scope.name``...) and the resource, as a stock
+exporter's spans are stored."""
 
 SERVICE_NAME = "bench-agent"
 SCOPE_NAME = "openinference.instrumentation.openai"
@@ -735,7 +737,9 @@ def span_records(trace: GeneratedTrace, shape: Shape = "native") -> list[SpanRec
     resource = _resource(trace.environment) if shape == "otlp" else {}
     for span in trace.spans:
         if shape == "otlp":
-            attributes = otlp_attributes(trace, span) | {"otel.scope.name": SCOPE_NAME}
+            # What OTLP ingest keeps: the attributes no column holds (ingest/conventions.py).
+            sent = otlp_attributes(trace, span) | {"otel.scope.name": SCOPE_NAME}
+            attributes = stored_attributes(sent)
         else:
             attributes = span.attributes
         records.append(

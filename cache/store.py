@@ -7,6 +7,13 @@ statement timeout is well below it), and readers only ever add a key that is abs
 (SET NX). A read that started before the write therefore cannot cache what it read;
 a hot trace is simply not cached until it has been quiet for a while.
 
+Some values depend on a key's data without being its value (GraphQL responses read
+from one trace: many documents, one trace). Those are cached under the key's
+*generation*, a random token kept beside the key (``generation_key``) and read before
+the database: invalidating the key marks its generation stale too, so whatever was
+cached under the old token is never looked up again, however the read and the write
+interleaved, and nothing is cached while the mark lasts.
+
 RedisCache is shared by every process; MemoryCache is for ``serve``, where the worker
 and the API are one process; NullCache is for a split deployment without Redis, where
 an API could never learn of a worker's writes.
@@ -14,6 +21,7 @@ an API could never learn of a worker's writes.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -23,6 +31,7 @@ import structlog
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
+from cache.keys import generation_key
 from messaging.redis_connections import redis_client
 
 log = structlog.get_logger(__name__)
@@ -47,10 +56,23 @@ class Cache(Protocol):
     async def add(self, key: str, value: bytes, ttl_s: float) -> None:
         """Caches ``value`` unless the key exists (a value or a stale mark)."""
 
+    async def generation(self, key: str, ttl_s: float) -> str | None:
+        """``key``'s current generation, begun now (for ``ttl_s``) if it has none; None
+        while ``key`` is marked stale (or the cache is unavailable): cache nothing then."""
+
     async def invalidate(self, keys: Iterable[str]) -> None:
-        """Marks ``keys`` stale: nothing read before now can be cached under them."""
+        """Marks ``keys`` and their generations stale: nothing read before now can be
+        cached under them, nor found under the generation it was cached in."""
 
     async def close(self) -> None: ...
+
+
+def _new_generation() -> bytes:
+    return secrets.token_hex(8).encode()
+
+
+def _marked(keys: Iterable[str]) -> list[str]:
+    return [marked for key in keys for marked in (key, generation_key(key))]
 
 
 def _count(kind: str, value: bytes | None) -> bytes | None:
@@ -89,10 +111,21 @@ class RedisCache:
         except RedisError as exc:
             log.warning("cache.unavailable", error=repr(exc))
 
+    async def generation(self, key: str, ttl_s: float) -> str | None:
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.set(generation_key(key), _new_generation(), px=int(ttl_s * 1000), nx=True)
+                pipe.get(generation_key(key))
+                _, current = await pipe.execute()
+        except RedisError as exc:
+            log.warning("cache.unavailable", error=repr(exc))
+            return None
+        return None if current is None or current == STALE else bytes(current).decode()
+
     async def invalidate(self, keys: Iterable[str]) -> None:
         """Raises RedisError: a writer must not go on as if readers saw its write."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            for key in keys:
+            for key in _marked(keys):
                 pipe.set(key, STALE, px=self._stale_ttl_ms)
             await pipe.execute()
 
@@ -133,8 +166,15 @@ class MemoryCache:
         if self._live(key) is None:
             self._put(key, value, ttl_s)
 
+    async def generation(self, key: str, ttl_s: float) -> str | None:
+        current = self._live(generation_key(key))
+        if current is None:
+            current = _new_generation()
+            self._put(generation_key(key), current, ttl_s)
+        return None if current == STALE else current.decode()
+
     async def invalidate(self, keys: Iterable[str]) -> None:
-        for key in keys:
+        for key in _marked(keys):
             self._put(key, STALE, self._stale_ttl_s)
 
     async def close(self) -> None:
@@ -151,6 +191,9 @@ class NullCache:
         return [_count(kind, None) for _ in keys]
 
     async def add(self, key: str, value: bytes, ttl_s: float) -> None:
+        return None
+
+    async def generation(self, key: str, ttl_s: float) -> str | None:
         return None
 
     async def invalidate(self, keys: Iterable[str]) -> None:

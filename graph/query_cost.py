@@ -12,6 +12,7 @@ against its caller's cost budget (graph/rate_limits.py).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -34,7 +35,6 @@ from graphql import (
     get_named_type,
     get_operation_ast,
 )
-from strawberry.extensions import AddValidationRules
 
 from resolvers.analytics import MAX_LIMIT as MAX_ANALYTICS_LIMIT
 from resolvers.paging import MAX_PAGE_SIZE
@@ -116,11 +116,13 @@ class CostEstimator:
         return self._cost(node.selection_set, get_named_type(definition.type), n)
 
 
+@lru_cache(maxsize=256)
 def operation_cost(
     schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
 ) -> int:
     """The cost of the operation of a validated ``document`` that will run, as the rule
-    below estimates it (what the per-caller cost budget is charged)."""
+    below estimates it (what the per-caller cost budget is charged). Remembered per
+    document: the parser cache hands the same document to every request with its text."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return 0
@@ -141,7 +143,3 @@ class QueryCostRule(ValidationRule):
                     node,
                 )
             )
-
-
-def query_cost_limit() -> AddValidationRules:
-    return AddValidationRules([QueryCostRule])

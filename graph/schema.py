@@ -7,7 +7,14 @@ import re
 import strawberry
 import structlog
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
@@ -15,13 +22,26 @@ from graph.errors import is_unexpected, mask_unexpected_errors
 from graph.introspection import IntrospectionSwitch
 from graph.mutations import Mutation
 from graph.queries import Query
-from graph.query_cost import query_cost_limit
+from graph.query_cost import QueryCostRule
 from graph.rate_limits import cost_budget
+from graph.response_cache import response_cache
 from graph.subscriptions import Subscription
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
+DOCUMENT_CACHE_SIZE = 256
+"""Distinct query texts whose parse and validation are kept (LRU): a client sends a few
+documents again and again; unique ones from an abuser only evict each other."""
+
+# The limiters' rule classes, made once. Each QueryDepthLimiter/MaxAliasesLimiter makes a
+# new class, so a limiter built per request gave every request new validation rules and
+# ValidationCache (keyed on the document and its rules) could never hit.
+LIMIT_RULES = (
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+    QueryCostRule,
+)
 
 log = structlog.get_logger(__name__)
 _INVALID_VARIABLE = re.compile(r"Variable '(\$\w+)' (?:got|has) invalid (?:default )?value")
@@ -52,14 +72,18 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    # Factories: strawberry builds fresh extension instances per request.
+    # Factories: strawberry builds fresh extension instances per request. The caches are
+    # module-level LRUs shared by those instances: a document is parsed and validated
+    # (every rule, the limits and the introspection switch included) once per distinct
+    # text, rules and token limit; a cached validation keeps its errors too.
     extensions=[
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        query_cost_limit,
-        cost_budget,
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: AddValidationRules(list(LIMIT_RULES)),
         IntrospectionSwitch,
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        cost_budget,
+        response_cache,
         mask_unexpected_errors,
     ],
 )

@@ -81,8 +81,13 @@ def parse_json(body: bytes) -> ExportTraceServiceRequest:
     return request
 
 
+_SCALARS = frozenset({"string_value", "bool_value", "int_value", "double_value"})
+
+
 def any_value(value: AnyValue) -> Any:
     which = value.WhichOneof("value")
+    if which in _SCALARS:
+        return getattr(value, which)
     if which is None:
         return None
     if which == "array_value":
@@ -95,10 +100,14 @@ def any_value(value: AnyValue) -> Any:
 
 
 def attributes_dict(attributes: Any) -> dict[str, Any]:
+    # Every attribute of every span passes here: a scalar (nearly all of them) is read
+    # without a call to any_value.
     result: dict[str, Any] = {}
     kv: KeyValue
     for kv in attributes:
-        result[kv.key] = any_value(kv.value)
+        value = kv.value
+        which = value.WhichOneof("value")
+        result[kv.key] = getattr(value, which) if which in _SCALARS else any_value(value)
     return result
 
 

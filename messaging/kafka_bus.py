@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import zlib
 from collections.abc import Sequence
 
 import structlog
@@ -27,10 +28,19 @@ log = structlog.get_logger(__name__)
 PRODUCER_STATE_LOST = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch)
 
 
-class KafkaBus:
-    """Publishes with ``enable_idempotence`` (acks=all) and a short linger for batching.
+PRODUCERS = 4
+"""Producers per process. aiokafka sends one produce request at a time to a broker and,
+with acks=all, waits for its answer before the next: one producer caps a process at the
+messages of one request per round trip, with its CPU idle meanwhile (docs/benchmarks.md,
+"Ingest: spans/s into Kafka"). Several keep several requests in flight."""
 
-    The producer is (re)started lazily: an ingest process that starts while Kafka is down
+
+class KafkaBus:
+    """Publishes with ``enable_idempotence`` (acks=all) and a short linger for batching,
+    through ``producers`` producers; a message key always goes through the same one, so
+    the messages of one trace stay in order.
+
+    Each producer is (re)started lazily: an ingest process that starts while Kafka is down
     answers 503 until Kafka is back, then recovers without a restart.
     """
 
@@ -43,6 +53,7 @@ class KafkaBus:
         compression: str,
         linger_ms: int,
         publish_timeout_s: float,
+        producers: int = PRODUCERS,
     ) -> None:
         self._bootstrap = bootstrap_servers
         self._partitions = partitions
@@ -50,18 +61,18 @@ class KafkaBus:
         self._compression = None if compression == "none" else compression
         self._linger_ms = linger_ms
         self._publish_timeout_s = publish_timeout_s
-        self._producer: AIOKafkaProducer | None = None
+        self._producers: list[AIOKafkaProducer | None] = [None] * producers
         self._topics_ready = False
         self._start_lock = asyncio.Lock()
 
     async def start(self) -> None:
         await self._ensure_topics()
-        await self._ensure_producer()
+        await asyncio.gather(*(self._ensure_producer(i) for i in range(len(self._producers))))
 
     async def stop(self) -> None:
-        if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
+        running = [p for p in self._producers if p is not None]
+        self._producers = [None] * len(self._producers)
+        await asyncio.gather(*(p.stop() for p in running))
 
     async def _ensure_topics(self) -> None:
         if self._topics_ready:
@@ -86,11 +97,11 @@ class KafkaBus:
         finally:
             await admin.close()
 
-    async def _ensure_producer(self) -> AIOKafkaProducer:
-        if self._producer is not None:
-            return self._producer
+    async def _ensure_producer(self, index: int) -> AIOKafkaProducer:
+        if (running := self._producers[index]) is not None:
+            return running
         async with self._start_lock:
-            if self._producer is None:
+            if self._producers[index] is None:
                 await self._ensure_topics()
                 producer = AIOKafkaProducer(
                     bootstrap_servers=self._bootstrap,
@@ -106,16 +117,28 @@ class KafkaBus:
                 except KafkaError as exc:
                     await producer.stop()
                     raise BusUnavailable(f"cannot reach Kafka: {exc}") from exc
-                self._producer = producer
-            return self._producer
+                self._producers[index] = producer
+            started = self._producers[index]
+            assert started is not None
+            return started
+
+    def _index(self, key: bytes | None) -> int:
+        return zlib.crc32(key) % len(self._producers) if key else 0
 
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
-        producer = await self._ensure_producer()
+        if len(messages) == 1:
+            await self._publish(self._index(messages[0].key), messages)
+            return
+        by_producer: dict[int, list[OutgoingMessage]] = {}
+        for m in messages:
+            by_producer.setdefault(self._index(m.key), []).append(m)
+        await asyncio.gather(*(self._publish(i, ms) for i, ms in by_producer.items()))
+
+    async def _publish(self, index: int, messages: Sequence[OutgoingMessage]) -> None:
+        producer = await self._ensure_producer(index)
         try:
             futures = [
-                await producer.send(
-                    m.topic, m.value, key=m.key, headers=[(k, v) for k, v in m.headers]
-                )
+                await producer.send(m.topic, m.value, key=m.key, headers=list(m.headers))
                 for m in messages
             ]
             async with asyncio.timeout(self._publish_timeout_s):
@@ -126,15 +149,15 @@ class KafkaBus:
                 # flight): aiokafka would get this error on every send from now on. A new
                 # producer (a new producer id) starts clean; the refused request is retried
                 # by its client, and a copy the old one did write is deduplicated in storage.
-                await self._reset_producer(producer)
+                await self._reset_producer(index, producer)
             raise BusUnavailable(f"Kafka did not acknowledge: {exc!r}") from exc
 
-    async def _reset_producer(self, broken: AIOKafkaProducer) -> None:
+    async def _reset_producer(self, index: int, broken: AIOKafkaProducer) -> None:
         async with self._start_lock:
             # By id: an identity test would make mypy narrow `broken` to the attribute's type.
-            if id(self._producer) != id(broken):
+            if id(self._producers[index]) != id(broken):
                 return  # another request replaced it already
-            self._producer = None
+            self._producers[index] = None
         log.warning("kafka.producer_reset", reason="producer state lost on the broker")
         with contextlib.suppress(KafkaError, TimeoutError):
             await asyncio.wait_for(broken.stop(), self._publish_timeout_s)
@@ -144,7 +167,7 @@ class KafkaBus:
 
     async def ping(self) -> bool:
         try:
-            producer = await self._ensure_producer()
+            producer = await self._ensure_producer(0)
             await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout=2)
         except (BusUnavailable, KafkaError, TimeoutError):
             return False

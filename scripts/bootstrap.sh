@@ -45,4 +45,14 @@ if [ "${1:-}" = "dev" ]; then
       -r tests/sdk/crewai-requirements.txt -e sdk/
     touch "$crewai_stamp"
   fi
+
+  # Arize Phoenix, the peer of bench/phoenix.py, in its own venv: its pins clash with ours.
+  phoenix_stamp=".venv-phoenix/.installed"
+  if [ ! -f "$phoenix_stamp" ] || [ bench/phoenix-requirements.txt -nt "$phoenix_stamp" ]; then
+    echo "==> installing Arize Phoenix into .venv-phoenix" >&2
+    [ -x .venv-phoenix/bin/python ] || "$python" -m venv .venv-phoenix
+    .venv-phoenix/bin/python -m pip install --quiet --upgrade pip
+    .venv-phoenix/bin/python -m pip install --quiet -r bench/phoenix-requirements.txt
+    touch "$phoenix_stamp"
+  fi
 fi

@@ -40,7 +40,7 @@ OPTIONS = Options(
     concurrency=(1, 2),
     min_requests=2,
     rounds=2,
-    rest_cached=True,
+    cached=True,
 )
 COLUMNS = [
     "figure",
@@ -51,6 +51,7 @@ COLUMNS = [
     "req/s",
     "ceiling req/s",
     "ratio",
+    "API CPU ms/req",
     "response bytes",
     "note",
 ]
@@ -67,6 +68,7 @@ def _measured(row: dict[str, Any]) -> None:
     assert 0 < row["p50 ms"] <= row["p95 ms"]
     assert all(math.isfinite(row[k]) for k in ("p50 ms", "p95 ms", "req/s"))
     assert row["req/s"] > 0
+    assert row["API CPU ms/req"] > 0
 
 
 async def test_every_figure_is_measured_beside_its_ceiling(
@@ -91,29 +93,46 @@ async def test_every_figure_is_measured_beside_its_ceiling(
 
     figures = {row["figure"] for row in rows}
     assert len(rows) == len(figures) * len(OPTIONS.concurrency)
-    expected = [
+    ceilings = [
         "ceiling: GraphQL { __typename }",
         "ceiling: REST GET /healthz",
-        "GraphQL trace detail (100 spans)",
-        "GraphQL trace detail (1,000 spans)",
+        "ceiling: GraphQL { __typename }, API with Redis",
+        "ceiling: REST GET /healthz, API with Redis",
+    ]
+    expected = [
+        *ceilings,
+        "GraphQL trace detail (100 spans), uncached",
+        "GraphQL trace detail (1,000 spans), uncached",
         "GraphQL trace list: status ERROR",
         "GraphQL trace list: model",
         "GraphQL analytics",
         "REST GET /api/v1/traces/{id} (1,000 spans), uncached",
+        "GraphQL trace detail (10 spans), cached",
+        "GraphQL trace detail (100 spans), cached",
+        "GraphQL trace detail (1,000 spans), cached",
+        "REST GET /api/v1/traces/{id} (10 spans), cached",
         "REST GET /api/v1/traces/{id} (1,000 spans), cached",
     ]
     for prefix in expected:
         assert any(f.startswith(prefix) for f in figures), (prefix, figures)
+    assert len(figures) == len(expected)
     assert set(result.ceiling_range) == {
         f"{label.removeprefix('ceiling: ')} at {clients} client{'s' if clients > 1 else ''}"
-        for label in expected[:2]
+        for label in ceilings
         for clients in OPTIONS.concurrency
     }
+    # A cached answer is the uncached one: same bytes' worth, from either API.
+    sizes = {row["figure"]: row["response bytes"] for row in rows}
+    for detail in (
+        "GraphQL trace detail (1,000 spans)",
+        "REST GET /api/v1/traces/{id} (1,000 spans)",
+    ):
+        assert sizes[f"{detail}, cached"] == sizes[f"{detail}, uncached"]
     for low, high in result.ceiling_range.values():
         assert 0 < low <= high
 
     # The section: the table, the dataset, the ratios' meaning and the command.
-    args = _parser().parse_args(["--spans", str(SPANS), "--duration", "0.3", "--rest-cached"])
+    args = _parser().parse_args(["--spans", str(SPANS), "--duration", "0.3"])
     doc = tmp_path / "benchmarks.md"
     settings = await server_settings(database_url)
     server = describe_server(settings, started_here=False)
@@ -122,13 +141,17 @@ async def test_every_figure_is_measured_beside_its_ceiling(
     write_section(SECTION, shown_rows(rows), text, path=doc)
     written = doc.read_text()
     assert f"## {SECTION}\n" in written
-    assert "| figure | clients | requests | p50 ms | p95 ms | req/s | ceiling req/s | ratio |" in (
-        written
-    )
+    assert (
+        "| figure | clients | requests | p50 ms | p95 ms | req/s | ceiling req/s | ratio"
+        " | API CPU ms/req |"
+    ) in written
     assert "response bytes |\n" in written
     assert "| note |" not in written
     assert f"{SPANS + DETAIL_SPANS:,} spans" in written
-    assert "python -m bench.graphql --spans 20000 --duration 0.3 --rest-cached" in written
+    assert "python -m bench.graphql --spans 20000 --duration 0.3\n" in written
+    assert "Before and after" in written
+    assert "**The seed's figure**, cached reads of a default 10-span trace" in written
+    assert "GraphQL " in written.split("**The seed's figure**")[1].split("\n")[0]
 
 
 async def test_a_seeded_database_is_reused(database_url: str) -> None:
@@ -137,7 +160,7 @@ async def test_a_seeded_database_is_reused(database_url: str) -> None:
     again = await prepare(database_url, SPANS, progress=False)
     assert again.seeded_s is None
     assert again.spans == SPANS + DETAIL_SPANS
-    assert set(again.detail_trace_ids) == {100, 1_000}
+    assert set(again.detail_trace_ids) == {10, 100, 1_000}
 
 
 def test_the_command_line_reproduces_the_options() -> None:
@@ -149,6 +172,9 @@ def test_the_command_line_reproduces_the_options() -> None:
         'python -m bench.graphql --database-url "$AGENTTRACE_DATABASE_URL"'
         " --spans 20000 --concurrency 1,4"
     )
+    uncached = _parser().parse_args(["--no-cached"])
+    assert not options_of(uncached).cached
+    assert command_line(uncached) == "python -m bench.graphql --no-cached"
     with pytest.raises(SystemExit):
         options_of(argparse.Namespace(**(vars(args) | {"concurrency": "0"})))
 

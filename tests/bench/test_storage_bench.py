@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.report import write_section
@@ -58,7 +59,10 @@ async def test_each_shape_is_measured_in_its_own_database_then_reused(
         assert "attributes" in shaped.span_columns
         assert all(size >= 0 for size in shaped.span_columns.values())
     assert otlp.span_columns["attributes"] > native.span_columns["attributes"]
-    # otlp keeps every attribute (prompts twice): its spans take more room.
+    # ... but not the prompts and completions again: those are in input and output only.
+    assert otlp.span_columns["attributes"] < otlp.span_columns["input"] / 2
+    # otlp also keeps the resource: its spans take more room.
+    assert otlp.span_columns["resource"] > native.span_columns["resource"]
     assert otlp.tables["spans"].total > native.tables["spans"].total
 
     table = rows(first)
@@ -80,6 +84,8 @@ async def test_each_shape_is_measured_in_its_own_database_then_reused(
     assert "| shape | table | rows | heap MiB | TOAST MiB | indexes MiB | total MiB |" in written
     assert "ratio to 5 GB" in written
     assert "Where a span's bytes go" in written
+    assert "**Before and after.** Before = commit" in written
+    assert "otlp 28,908 -> " in written
     assert "otlp reused" not in written
     assert f'--database-url "$AGENTTRACE_DATABASE_URL" --spans {SPANS}' in written
 
@@ -107,3 +113,23 @@ def test_options() -> None:
     for bad in (["--shapes", "csv"], ["--spans", "0"]):
         with pytest.raises(SystemExit):
             options_of(_parser().parse_args(bad))
+
+
+async def test_a_database_seeded_in_an_older_layout_is_refused(services: DevServices) -> None:
+    spans = SPANS + 7
+    await measure_shape(services.database_url, "otlp", spans, wire_bytes(2), progress=False)
+    url = sibling_url(services.database_url, database_name("otlp", spans))
+    engine = create_async_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            # As OTLP ingest stored spans before it stopped keeping mapped attributes twice.
+            await conn.execute(
+                text(
+                    "UPDATE spans SET attributes = attributes"
+                    " || jsonb_build_object('input.value', input::text)"
+                )
+            )
+    finally:
+        await engine.dispose()
+    with pytest.raises(RuntimeError, match="another layout"):
+        await measure_shape(services.database_url, "otlp", spans, wire_bytes(2), progress=False)

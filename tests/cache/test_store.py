@@ -79,3 +79,39 @@ async def test_get_many_answers_each_key_in_order(cache: Cache) -> None:
     hits = _lookups("t", "hit")
     assert await cache.get_many("t", [cached, stale, absent]) == [b'{"v": 1}', None, None]
     assert _lookups("t", "hit") == hits + 1
+
+
+@pytest.fixture(params=["redis", "memory"])
+async def short_stale_cache(
+    request: pytest.FixtureRequest, services: DevServices
+) -> AsyncIterator[Cache]:
+    store: Cache = (
+        RedisCache(services.redis_url, stale_ttl_s=0.2)
+        if request.param == "redis"
+        else MemoryCache(stale_ttl_s=0.2)
+    )
+    yield store
+    await store.close()
+
+
+async def test_a_generation_lasts_until_its_key_is_invalidated(cache: Cache) -> None:
+    key = _key()
+    first = await cache.generation(key, ttl_s=30)
+    assert first is not None
+    assert await cache.generation(key, ttl_s=30) == first
+    await cache.invalidate([key])
+    assert await cache.generation(key, ttl_s=30) is None  # nothing is cached while stale
+
+
+async def test_what_a_raced_read_cached_under_an_ended_generation_is_never_found(
+    short_stale_cache: Cache,
+) -> None:
+    cache, key = short_stale_cache, _key()
+    before = await cache.generation(key, ttl_s=30)  # a reader begins, then reads the database
+    await cache.invalidate([key])  # a writer commits and invalidates meanwhile
+    await cache.add(f"{key}:{before}", b'{"old": true}', ttl_s=30)  # the reader caches
+    await asyncio.sleep(0.3)  # even once the stale mark is gone...
+    after = await cache.generation(key, ttl_s=30)
+    assert after is not None
+    assert after != before  # ...readers look in a new generation
+    assert await cache.get("t", f"{key}:{after}") is None
