@@ -23,6 +23,8 @@ class ProjectData:
     id: uuid.UUID
     name: str
     created_at: datetime
+    masking_rules: list[dict[str, str]] | None = None
+    retention_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +53,18 @@ async def projects_by_ids(
 ) -> dict[uuid.UUID, ProjectData]:
     async with reading(engine) as conn:
         rows = await conn.execute(
-            text("SELECT id, name, created_at FROM projects WHERE id = ANY(CAST(:ids AS uuid[]))"),
+            text(
+                "SELECT id, name, created_at, masking_rules, retention_days FROM projects"
+                " WHERE id = ANY(CAST(:ids AS uuid[]))"
+            ),
             {"ids": list(ids)},
         )
-        return {row.id: ProjectData(row.id, row.name, row.created_at) for row in rows}
+        return {
+            row.id: ProjectData(
+                row.id, row.name, row.created_at, row.masking_rules, row.retention_days
+            )
+            for row in rows
+        }
 
 
 async def stats_of_projects(

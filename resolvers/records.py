@@ -16,7 +16,7 @@ TRACE_COLUMNS = """project_id, trace_id, name, status, start_time, end_time, dur
 SPAN_COLUMNS = """project_id, trace_id, span_id, parent_span_id, name, kind, status,
     status_message, start_time, end_time, model, input_tokens, output_tokens, total_tokens,
     cost, input, output, attributes, resource, events, error, user_id, session_id,
-    environment, tags, metadata, updated_at"""
+    environment, tags, metadata, updated_at, cost_source, tokens_estimated"""
 
 SPAN_PAYLOAD_FIELDS = ("input", "output", "attributes", "resource", "events", "error", "metadata")
 """The large columns: a tree or waterfall of thousands of spans needs none of them."""
@@ -95,6 +95,9 @@ class SpanData:
     tags: list[str]
     metadata: dict[str, Any]
     updated_at: datetime | None
+    cost_source: str | None = None
+    """Where ``cost`` came from (workers/span_costs.py); None for other than model calls."""
+    tokens_estimated: bool | None = None
     has_payload: bool = True
     """False for an outline: the SPAN_PAYLOAD_FIELDS were not read and are empty."""
 

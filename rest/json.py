@@ -56,6 +56,8 @@ def span_json(span: SpanData) -> dict[str, Any]:
         "output_tokens": span.output_tokens,
         "total_tokens": span.total_tokens,
         "cost": span.cost,
+        "cost_source": span.cost_source,
+        "tokens_estimated": bool(span.tokens_estimated),
         "input": span.input,
         "output": span.output,
         "attributes": span.attributes,

@@ -9,7 +9,7 @@ key between spans and traces or between a span and its parent: a child may arriv
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -55,6 +55,11 @@ class Project(SQLModel, table=True):
     rate_limits: dict[str, int] | None = Field(default=None, sa_column=Column(JSONB))
     """The project's own rate limits (migration 0005; storage/rate_limits.py); NULL or a
     missing name: the server's default."""
+    masking_rules: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSONB))
+    """Masking rules the storage worker applies before storing (masking/rules.py)."""
+    retention_days: int | None = Field(default=None)
+    """Traces older than this are deleted (workers/retention.py); NULL: the server's
+    default; 0: for ever."""
 
 
 class User(SQLModel, table=True):
@@ -249,6 +254,28 @@ class Span(SQLModel, table=True):
     environment: str | None = Field(default=None, sa_column=Column(Text))
     tags: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
     metadata_: dict[str, Any] = Field(sa_column=Column("metadata", JSONB, nullable=False))
+    updated_at: datetime | None = Field(default=None, sa_column=_now_column())
+    cost_source: str | None = Field(default=None, sa_column=Column(Text))
+    """CLIENT, PROJECT_PRICE, BUNDLED_PRICE or UNKNOWN_MODEL (workers/span_costs.py)."""
+    tokens_estimated: bool | None = Field(default=None)
+    """True when the worker estimated the token counts of a call that reported none."""
+
+
+class ProjectModelPrice(SQLModel, table=True):
+    """A project's own price of a model from a date, USD per 1M tokens (pricing/)."""
+
+    __tablename__ = "project_model_prices"
+
+    project_id: uuid.UUID = Field(foreign_key="projects.id", primary_key=True, ondelete="CASCADE")
+    model: str = Field(sa_column_kwargs={"primary_key": True})
+    effective_from: date = Field(primary_key=True)
+    pattern: str | None = None
+    provider: str | None = None
+    input: float = Field(sa_column=Column(Double, nullable=False))
+    output: float = Field(sa_column=Column(Double, nullable=False))
+    cached_input: float | None = Field(default=None, sa_column=Column(Double))
+    cache_write: float | None = Field(default=None, sa_column=Column(Double))
+    reasoning: float | None = Field(default=None, sa_column=Column(Double))
     updated_at: datetime | None = Field(default=None, sa_column=_now_column())
 
 

@@ -58,6 +58,11 @@ class SpanRow:
     environment: str | None
     tags: list[str]
     metadata: dict[str, Any]
+    cost_source: str | None = None
+    """CLIENT when the client sent the cost; the storage worker's pricing sets the rest
+    (workers/span_costs.py)."""
+    tokens_estimated: bool | None = None
+    """True when the worker estimated the token counts (workers/span_costs.py)."""
 
     @property
     def key(self) -> SpanKey:
@@ -98,18 +103,26 @@ def _cut(value: str) -> str:
     return encoded[: INDEXED_TEXT_MAX_BYTES - 3].decode(errors="ignore") + "\u2026"
 
 
-def _bound_indexed_text(row: SpanRow) -> SpanRow:
+def _too_long(value: str) -> bool:
+    # Up to a quarter of the limit in characters is within it in UTF-8 bytes: the common
+    # case needs no encoding (this runs for six fields of every span stored).
+    return len(value) > INDEXED_TEXT_MAX_BYTES // 4 and len(value.encode()) > INDEXED_TEXT_MAX_BYTES
+
+
+def bound_indexed_text(row: SpanRow) -> SpanRow:
     """The row with over-long indexed text cut; the originals move to the attributes."""
     originals: dict[str, Any] = {}
     changes: dict[str, Any] = {}
     for field in ("name", "model", "user_id", "session_id", "environment"):
         value = getattr(row, field)
-        if isinstance(value, str) and _cut(value) != value:
+        if isinstance(value, str) and _too_long(value):
             originals[field] = value
             changes[field] = _cut(value)
-    if any(_cut(tag) != tag for tag in row.tags):
-        originals["tags"] = row.tags
-        changes["tags"] = [_cut(tag) for tag in row.tags]
+    for tag in row.tags:  # a loop, not any(genexpr): this runs for every span stored
+        if _too_long(tag):
+            originals["tags"] = row.tags
+            changes["tags"] = [_cut(t) for t in row.tags]
+            break
     if not originals:
         return row
     return replace(row, **changes, attributes=row.attributes | {TRUNCATED_ATTRIBUTE: originals})
@@ -142,8 +155,11 @@ def to_row(project_id: uuid.UUID, record: SpanRecord) -> SpanRow:
     if cost is not None and (not isinstance(cost, int | float) or isinstance(cost, bool)):
         raise InvalidSpan("cost must be a number")
     tags = record.get("tags") or []
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+    if not isinstance(tags, list):
         raise InvalidSpan("tags must be a list of strings")
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise InvalidSpan("tags must be a list of strings")
     for field in ("attributes", "resource", "metadata"):
         if not isinstance(record.get(field, {}), dict):
             raise InvalidSpan(f"{field} must be an object")
@@ -180,16 +196,28 @@ def to_row(project_id: uuid.UUID, record: SpanRecord) -> SpanRow:
         environment=_optional_str(record.get("environment"), "environment"),
         tags=tags,
         metadata=record.get("metadata") or {},
+        cost_source=None if cost is None else "CLIENT",
+        # Reported counts are never estimated: False (not None) wins the merge over a
+        # copy of the span whose counts the worker had to estimate.
+        tokens_estimated=False
+        if any(record.get(f) is not None for f in ("input_tokens", "output_tokens", "total_tokens"))
+        else None,
     )
-    return _bound_indexed_text(row)
+    return bound_indexed_text(row)
 
 
 def _first(a: Any, b: Any) -> Any:
     return a if a is not None else b
 
 
+def _client_cost_wins(stored: SpanRow, incoming: SpanRow) -> bool:
+    """A cost the client sent replaces one the worker computed, whichever came first."""
+    return incoming.cost_source == "CLIENT" and stored.cost_source != "CLIENT"
+
+
 def merge(stored: SpanRow, incoming: SpanRow) -> SpanRow:
     """What the upsert makes of ``stored`` when ``incoming`` arrives; see span_store.UPSERT."""
+    client_wins = _client_cost_wins(stored, incoming)
     return replace(
         stored,
         parent_span_id=_first(stored.parent_span_id, incoming.parent_span_id),
@@ -204,7 +232,11 @@ def merge(stored: SpanRow, incoming: SpanRow) -> SpanRow:
         input_tokens=_first(stored.input_tokens, incoming.input_tokens),
         output_tokens=_first(stored.output_tokens, incoming.output_tokens),
         total_tokens=_first(stored.total_tokens, incoming.total_tokens),
-        cost=_first(stored.cost, incoming.cost),
+        cost=incoming.cost if client_wins else _first(stored.cost, incoming.cost),
+        cost_source=_first(incoming.cost_source, stored.cost_source)
+        if client_wins or stored.cost is None
+        else stored.cost_source,
+        tokens_estimated=_first(stored.tokens_estimated, incoming.tokens_estimated),
         input=_first(stored.input, incoming.input),
         output=_first(stored.output, incoming.output),
         attributes=incoming.attributes | stored.attributes,
@@ -223,6 +255,7 @@ def merge_duplicates(rows: list[SpanRow]) -> list[SpanRow]:
     """One row per span, merged in arrival order."""
     merged: dict[SpanKey, SpanRow] = {}
     for row in rows:
-        existing = merged.get(row.key)
-        merged[row.key] = row if existing is None else merge(existing, row)
+        key = (row.project_id, row.trace_id, row.span_id)  # SpanRow.key, without the call
+        existing = merged.get(key)
+        merged[key] = row if existing is None else merge(existing, row)
     return list(merged.values())

@@ -27,12 +27,13 @@ UPSERT_SPANS = text(
         project_id, trace_id, span_id, parent_span_id, name, kind, status, status_message,
         start_time, end_time, model, input_tokens, output_tokens, total_tokens, cost,
         input, output, attributes, resource, events, error, user_id, session_id,
-        environment, tags, metadata)
+        environment, tags, metadata, cost_source, tokens_estimated)
     SELECT u.project_id, u.trace_id, u.span_id, u.parent_span_id, u.name, u.kind, u.status,
            u.status_message, u.start_time, u.end_time, u.model, u.input_tokens,
            u.output_tokens, u.total_tokens, u.cost, u.input, u.output, u.attributes,
            u.resource, u.events, u.error, u.user_id, u.session_id, u.environment,
-           ARRAY(SELECT jsonb_array_elements_text(u.tags)), u.metadata
+           ARRAY(SELECT jsonb_array_elements_text(u.tags)), u.metadata, u.cost_source,
+           u.tokens_estimated
     FROM unnest(
         CAST(:project_id AS uuid[]), CAST(:trace_id AS uuid[]), CAST(:span_id AS bigint[]),
         CAST(:parent_span_id AS bigint[]), CAST(:name AS text[]), CAST(:kind AS text[]),
@@ -43,11 +44,12 @@ UPSERT_SPANS = text(
         CAST(:cost AS float8[]), CAST(:input AS jsonb[]), CAST(:output AS jsonb[]),
         CAST(:attributes AS jsonb[]), CAST(:resource AS jsonb[]), CAST(:events AS jsonb[]),
         CAST(:error AS jsonb[]), CAST(:user_id AS text[]), CAST(:session_id AS text[]),
-        CAST(:environment AS text[]), CAST(:tags AS jsonb[]), CAST(:metadata AS jsonb[])
+        CAST(:environment AS text[]), CAST(:tags AS jsonb[]), CAST(:metadata AS jsonb[]),
+        CAST(:cost_source AS text[]), CAST(:tokens_estimated AS boolean[])
     ) AS u(project_id, trace_id, span_id, parent_span_id, name, kind, status, status_message,
            start_time, end_time, model, input_tokens, output_tokens, total_tokens, cost,
            input, output, attributes, resource, events, error, user_id, session_id,
-           environment, tags, metadata)
+           environment, tags, metadata, cost_source, tokens_estimated)
     ON CONFLICT (project_id, trace_id, span_id) DO UPDATE SET
         parent_span_id = COALESCE(spans.parent_span_id, EXCLUDED.parent_span_id),
         kind = CASE WHEN spans.kind = 'SPAN' THEN EXCLUDED.kind ELSE spans.kind END,
@@ -59,7 +61,14 @@ UPSERT_SPANS = text(
         input_tokens = COALESCE(spans.input_tokens, EXCLUDED.input_tokens),
         output_tokens = COALESCE(spans.output_tokens, EXCLUDED.output_tokens),
         total_tokens = COALESCE(spans.total_tokens, EXCLUDED.total_tokens),
-        cost = COALESCE(spans.cost, EXCLUDED.cost),
+        -- A cost the client sent replaces one the worker computed, whichever came first.
+        cost = CASE WHEN EXCLUDED.cost_source = 'CLIENT'
+                         AND spans.cost_source IS DISTINCT FROM 'CLIENT'
+                    THEN EXCLUDED.cost ELSE COALESCE(spans.cost, EXCLUDED.cost) END,
+        cost_source = CASE WHEN EXCLUDED.cost_source = 'CLIENT' OR spans.cost IS NULL
+                           THEN COALESCE(EXCLUDED.cost_source, spans.cost_source)
+                           ELSE spans.cost_source END,
+        tokens_estimated = COALESCE(spans.tokens_estimated, EXCLUDED.tokens_estimated),
         input = COALESCE(spans.input, EXCLUDED.input),
         output = COALESCE(spans.output, EXCLUDED.output),
         attributes = EXCLUDED.attributes || spans.attributes,
@@ -216,7 +225,18 @@ def _columns(rows: list[SpanRow]) -> dict[str, list[Any]]:
         "environment": [_text(r.environment) for r in rows],
         "tags": [_json([_text(t) for t in r.tags]) for r in rows],
         "metadata": [_json(r.metadata) for r in rows],
+        "cost_source": [r.cost_source for r in rows],
+        "tokens_estimated": [r.tokens_estimated for r in rows],
     }
+
+
+def copy_columns(rows: list[SpanRow]) -> dict[str, list[Any]]:
+    """``rows`` as the upsert's column values, ready for a binary COPY of those columns
+    (asyncpg ``copy_records_to_table(table, records=zip(*values), columns=names)``): the
+    same values, but ``tags`` as a text array rather than JSON."""
+    columns = _columns(rows)
+    columns["tags"] = [[_text(t) for t in r.tags] for r in rows]
+    return columns
 
 
 async def store_spans(conn: AsyncConnection, rows: list[SpanRow]) -> list[StoredTrace]:
@@ -225,7 +245,8 @@ async def store_spans(conn: AsyncConnection, rows: list[SpanRow]) -> list[Stored
     if not rows:
         return []
     # A stable order keeps concurrent workers from deadlocking on each other's rows.
-    rows = sorted(rows, key=lambda r: (r.project_id, r.trace_id, r.span_id))
+    # (UUIDs order as their ints; comparing ints skips UUID's Python-level __lt__.)
+    rows = sorted(rows, key=lambda r: (r.project_id.int, r.trace_id.int, r.span_id))
     await conn.execute(UPSERT_SPANS, _columns(rows))
     touched = sorted({(r.project_id, r.trace_id) for r in rows})
     result = await conn.execute(

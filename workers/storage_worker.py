@@ -1,6 +1,7 @@
 """The storage worker: bus ``agent-traces`` → PostgreSQL → live events and ``trace-events``.
 
-Per batch: decode; store every good span in one transaction; mark the cache stale and
+Per batch: decode; apply each project's masking rules and prices (workers/
+project_policies.py); store every good span in one transaction; mark the cache stale and
 publish live events; dead-letter what can never be stored; produce ``trace-events``; and
 only then commit the bus offsets. A crash at any point replays the batch, which the
 idempotent upsert makes harmless.
@@ -30,6 +31,7 @@ from messaging.span_batch import CORRELATION_HEADER
 from storage.database import sqlstate
 from storage.otel_ids import trace_id_to_hex
 from workers import metrics
+from workers.project_policies import ProjectPolicies
 from workers.span_rows import InvalidSpan, SpanRow, merge_duplicates, to_row
 from workers.span_store import StoredTrace, store_spans
 from workers.trace_events import live_event, trace_event
@@ -94,24 +96,44 @@ class StorageWorker:
         self._cache = cache
         self._max_messages = batch_max_messages
         self._max_wait_ms = batch_max_wait_ms
+        self._policies = ProjectPolicies(engine)
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Consumes until ``stopping`` is set; finishes the batch in hand first."""
+        """Consumes until ``stopping`` is set; finishes the batch in hand first.
+
+        The next batch is fetched and decoded while this one is being stored, so Python's
+        decoding runs while PostgreSQL writes (two cores at work, not one after the other).
+        Batches are still stored and committed one at a time, in order; a batch decoded
+        but not yet stored when the worker stops is not committed, so it is replayed."""
         await self._retrying(self._consumer.start)
         log.info("worker.started")
+        upcoming: asyncio.Task[list[_Decoded]] | None = None
         try:
+            upcoming = asyncio.create_task(self._fetch_decoded())
             while not stopping.is_set():
-                messages = await self._consumer.fetch(self._max_messages, self._max_wait_ms)
-                if messages:
-                    await self.process(messages)
+                decoded = await upcoming
+                upcoming = asyncio.create_task(self._fetch_decoded())
+                if decoded:
+                    await self._process_decoded(decoded)
         finally:
+            if upcoming is not None:
+                upcoming.cancel()
+                await asyncio.gather(upcoming, return_exceptions=True)
             await self._consumer.stop()
             log.info("worker.stopped")
 
+    async def _fetch_decoded(self) -> list[_Decoded]:
+        messages = await self._consumer.fetch(self._max_messages, self._max_wait_ms)
+        return [_decode(m) for m in messages]
+
     async def process(self, messages: Sequence[ReceivedMessage]) -> None:
-        decoded = [_decode(m) for m in messages]
+        """Stores one batch, publishes what it changed, then commits its offsets."""
+        await self._process_decoded([_decode(m) for m in messages])
+
+    async def _process_decoded(self, decoded: list[_Decoded]) -> None:
+        messages = [d.message for d in decoded]
         with metrics.STORE_SECONDS.time():
-            stored = await self._retrying(lambda: self._store(decoded))
+            stored, rows = await self._retrying(lambda: self._store(decoded))
         spans = sum(len(d.rows) for d in decoded if d.dead_reason is None)
         metrics.BATCH_MESSAGES.observe(len(messages))
         metrics.BATCH_SPANS.observe(spans)
@@ -130,7 +152,7 @@ class StorageWorker:
         # once rather than after the bus work below. Live events are a view: if a crash
         # replays this batch, subscribers hear of it twice, which they already handle.
         await self._invalidate_cache(stored)
-        await self._publish_live(stored, decoded)
+        await self._publish_live(stored, rows, decoded)
         dead = [d for d in decoded if d.dead_reason is not None]
         if dead:
             await self._retrying(lambda: self._dead_letter(dead))
@@ -158,11 +180,14 @@ class StorageWorker:
                 return await action()
         raise AssertionError("unreachable: tenacity retries until success")
 
-    async def _store(self, decoded: list[_Decoded]) -> list[StoredTrace]:
+    async def _store(self, decoded: list[_Decoded]) -> tuple[list[StoredTrace], list[SpanRow]]:
+        """The touched traces, and the stored messages' rows, one per span."""
+        await self._apply_policies([d for d in decoded if d.dead_reason is None])
         good = [d for d in decoded if d.dead_reason is None]
+        rows = merge_duplicates([r for d in good for r in d.rows])
         try:
             async with self._engine.begin() as conn:
-                return await store_spans(conn, merge_duplicates([r for d in good for r in d.rows]))
+                return await store_spans(conn, rows), rows
         except DBAPIError as exc:
             if not _is_poison(exc):
                 raise
@@ -176,7 +201,18 @@ class StorageWorker:
                 if not _is_poison(exc):
                     raise
                 d.dead_reason = f"refused by the database: {exc.orig!r}"
-        return stored
+        return stored, merge_duplicates([r for d in good if d.dead_reason is None for r in d.rows])
+
+    async def _apply_policies(self, decoded: list[_Decoded]) -> None:
+        """Masks and prices each message's rows in place. Applying them twice (a retried
+        batch) changes nothing more. A message they cannot be applied to (JSON nested
+        too deeply to walk) is dead-lettered: storing it unmasked is not an option."""
+        policies = await self._policies.of({r.project_id for d in decoded for r in d.rows})
+        for d in decoded:
+            try:
+                d.rows = [policies[r.project_id].apply(r) for r in d.rows]
+            except RecursionError:
+                d.dead_reason = "a value is nested too deeply to apply the masking rules"
 
     async def _dead_letter(self, dead: list[_Decoded]) -> None:
         for d in dead:
@@ -214,9 +250,11 @@ class StorageWorker:
             # Entries written before this batch expire on their TTL (30 s at most).
             log.warning("worker.cache_invalidate_failed", error=repr(exc))
 
-    async def _publish_live(self, stored: list[StoredTrace], decoded: list[_Decoded]) -> None:
-        """Live events are a view, not a record: a failure here is logged, never retried."""
-        rows = merge_duplicates([r for d in decoded if d.dead_reason is None for r in d.rows])
+    async def _publish_live(
+        self, stored: list[StoredTrace], rows: list[SpanRow], decoded: list[_Decoded]
+    ) -> None:
+        """Live events are a view, not a record: a failure here is logged, never retried.
+        ``rows``: the stored messages' rows, one per span."""
         spans_by_trace: dict[tuple[uuid.UUID, uuid.UUID], list[SpanRow]] = {}
         for r in rows:
             spans_by_trace.setdefault((r.project_id, r.trace_id), []).append(r)

@@ -14,6 +14,8 @@ from graph.permissions import CanManageKeys
 from graph.types.Analytics import Analytics
 from graph.types.ApiKey import ApiKey
 from graph.types.Connection import Connection, connection_of
+from graph.types.MaskingRule import MaskingRule
+from graph.types.ModelPrice import ModelPrice
 from graph.types.SortInput import SortInput, sort_of
 from graph.types.Span import Span
 from graph.types.SpanFilter import SpanFilter, span_conditions_of
@@ -22,6 +24,7 @@ from graph.types.TimeRangeInput import TimeRangeInput
 from graph.types.Trace import Trace
 from graph.types.TraceFilter import TraceFilter, conditions_of
 from graph.types.TraceGroup import TraceGroup
+from masking.rules import stored_rules
 from resolvers.analytics import Scope
 from resolvers.projects import MAX_GROUPS, ProjectData, trace_groups
 from resolvers.spans import list_spans
@@ -75,6 +78,28 @@ class Project(relay.Node):
         await info.context.project_for(self.data.id, Permission.MANAGE_KEYS)
         found = await info.context.loaders.api_keys_by_project.load(self.data.id)
         return [ApiKey(data=k) for k in found]
+
+    @strawberry.field(
+        description="The project's own model prices, which the storage worker uses before"
+        " the bundled table (docs/data.md); set with setModelPrice."
+    )
+    async def model_prices(self, info: Info) -> list[ModelPrice]:
+        found = await info.context.loaders.model_prices_by_project.load(self.data.id)
+        return [ModelPrice.of(entry) for entry in found]
+
+    @strawberry.field(
+        description="Masking rules the storage worker applies to every span before"
+        " storing it; set with setMaskingRules."
+    )
+    def masking_rules(self) -> list[MaskingRule]:
+        return [MaskingRule.of(rule) for rule in stored_rules(self.data.masking_rules)]
+
+    @strawberry.field(
+        description="Days the project keeps a trace (0: for ever); null: the server's"
+        " default, AGENTTRACE_RETENTION_DAYS. Set with setProjectRetention."
+    )
+    def retention_days(self) -> int | None:
+        return self.data.retention_days
 
     @strawberry.field
     async def trace_count(self, info: Info) -> int:

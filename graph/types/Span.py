@@ -13,6 +13,7 @@ from agenttrace.errors import InvalidArgument, NotFound
 from graph.context import Info
 from graph.ids import parse_span_node_id, span_node_id
 from graph.nodes import load_nodes
+from graph.types.CostSource import CostSource
 from graph.types.SpanKind import SpanKind
 from graph.types.SpanStatus import SpanStatus
 from resolvers.records import SpanData
@@ -54,6 +55,14 @@ class Span(relay.Node):
     output_tokens: int | None
     total_tokens: int | None
     cost: float | None
+    cost_source: CostSource | None = strawberry.field(
+        description="Where `cost` came from; UNKNOWN_MODEL: a model call whose price is"
+        " unknown (its cost is null, not 0). Null for spans that are not model calls."
+    )
+    tokens_estimated: bool = strawberry.field(
+        description="True when the server estimated the token counts of a model call"
+        " that reported none (a stream without usage), with a tokenizer."
+    )
     tags: list[str]
     user_id: str | None
     session_id: str | None
@@ -81,6 +90,8 @@ class Span(relay.Node):
             output_tokens=data.output_tokens,
             total_tokens=data.total_tokens,
             cost=data.cost,
+            cost_source=None if data.cost_source is None else CostSource(data.cost_source),
+            tokens_estimated=bool(data.tokens_estimated),
             tags=data.tags,
             user_id=data.user_id,
             session_id=data.session_id,
@@ -142,9 +153,15 @@ class Span(relay.Node):
         return JSON((await self._payload(info)).metadata)
 
     @strawberry.field(description="Depth in the trace's tree; roots are 0.")
-    async def depth(self, info: Info) -> int:
+    def depth(self, info: Info) -> int:
+        # Not async when the depth is known (a trace's span list): graphql-core makes a
+        # task of every list item with an awaitable field, and those tasks cost a trace
+        # view more than all its other fields. It awaits what this returns otherwise.
         if self.tree_depth is not None:
             return self.tree_depth
+        return self._depth_in_tree(info)  # type: ignore[return-value]
+
+    async def _depth_in_tree(self, info: Info) -> int:
         tree = await info.context.loaders.trace_tree.load(self.data.trace_key)
         return tree.depth.get(self.data.span_id, 0)
 

@@ -22,12 +22,14 @@ OUTLINE_COLUMNS = (
     "model",
     "totalTokens",
     "cost",
+    "costSource",
 )
 
 OUTLINE_DESCRIPTION = (
     "Every span in outline, in the order of `spans` (tree order), as one JSON value:"
     ' {"columns": ["spanId", "parentSpanId", "depth", "name", "kind", "status",'
-    ' "startTime", "endTime", "durationMs", "model", "totalTokens", "cost"], "rows":'
+    ' "startTime", "endTime", "durationMs", "model", "totalTokens", "cost", "costSource"],'
+    ' "rows":'
     " [[...], ...]}, each row a span's values in the order of `columns`, as the Span"
     " fields of the same names give them (times in ISO 8601, null while running). For"
     " large traces: one value instead of a dozen fields per span."
@@ -54,6 +56,7 @@ def outline_of(ordered: list[TreeSpan]) -> dict[str, Any]:
                 span.model,
                 span.total_tokens,
                 span.cost,
+                span.cost_source,
             ]
         )
     return {"columns": list(OUTLINE_COLUMNS), "rows": rows}

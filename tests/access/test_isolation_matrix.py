@@ -214,6 +214,38 @@ MUTATION_RULES: dict[str, list[Request]] = {
     "deleteProject": [
         ("mutation($id: ID!) { deleteProject(id: $id) }", lambda b: {"id": b["project"]})
     ],
+    "setModelPrice": [
+        (
+            'mutation($id: ID!) { setModelPrice(projectId: $id, price: {model: "m",'
+            ' input: 1, output: 1, effectiveFrom: "2026-01-01"}) { model } }',
+            lambda b: {"id": b["project"]},
+        )
+    ],
+    "deleteModelPrice": [
+        (
+            'mutation($id: ID!) { deleteModelPrice(projectId: $id, model: "gpt-4o",'
+            ' effectiveFrom: "2026-01-01") }',
+            lambda b: {"id": b["project"]},
+        )
+    ],
+    "setMaskingRules": [
+        (
+            "mutation($id: ID!) { setMaskingRules(projectId: $id, rules: []) { type } }",
+            lambda b: {"id": b["project"]},
+        )
+    ],
+    "setProjectRetention": [
+        (
+            "mutation($id: ID!) { setProjectRetention(projectId: $id, days: 1) { retentionDays } }",
+            lambda b: {"id": b["project"]},
+        )
+    ],
+    "exportProject": [
+        (
+            'mutation($id: ID!) { exportProject(projectId: $id, name: "hijack") { spanCount } }',
+            lambda b: {"id": b["project"]},
+        )
+    ],
     "setProjectRateLimits": [
         (
             "mutation($id: ID!) { setProjectRateLimits(projectId: $id,"

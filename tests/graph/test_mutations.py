@@ -103,6 +103,28 @@ READ_ONLY_REFUSALS = [
         'mutation { setProjectRateLimits(projectId: "UHJvamVjdDp4") { ingestRequestsPerSecond } }',
         "manage_project",
     ),
+    (
+        'mutation { setModelPrice(projectId: "UHJvamVjdDp4", price: {model: "m", input: 1,'
+        ' output: 1, effectiveFrom: "2026-01-01"}) { model } }',
+        "manage_project",
+    ),
+    (
+        'mutation { deleteModelPrice(projectId: "UHJvamVjdDp4", model: "m",'
+        ' effectiveFrom: "2026-01-01") }',
+        "manage_project",
+    ),
+    (
+        'mutation { setMaskingRules(projectId: "UHJvamVjdDp4", rules: [{type: EMAIL}]) { type } }',
+        "manage_project",
+    ),
+    (
+        'mutation { setProjectRetention(projectId: "UHJvamVjdDp4", days: 1) { retentionDays } }',
+        "manage_project",
+    ),
+    (
+        'mutation { exportProject(projectId: "UHJvamVjdDp4", name: "x") { spanCount } }',
+        "manage_project",
+    ),
 ]
 
 

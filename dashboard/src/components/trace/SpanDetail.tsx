@@ -238,13 +238,29 @@ function SpanDetailBody({ projectId, traceId, span, traceNodeId }: Props & { spa
         {span.totalTokens !== null && (
           <div>
             <dt>Total tokens</dt>
-            <dd>{formatNumber(span.totalTokens)}</dd>
+            <dd>
+              {formatNumber(span.totalTokens)}
+              {payload?.tokensEstimated && (
+                <span className="muted" title="The model reported no usage; counted with a tokenizer">
+                  {" "}
+                  (estimated)
+                </span>
+              )}
+            </dd>
           </div>
         )}
         {span.cost !== null && (
           <div>
             <dt>Cost</dt>
             <dd>{formatCost(span.cost)}</dd>
+          </div>
+        )}
+        {span.cost === null && payload?.costSource === "UNKNOWN_MODEL" && (
+          <div>
+            <dt>Cost</dt>
+            <dd className="muted" title="No price for this model: add one with setModelPrice">
+              price unknown
+            </dd>
           </div>
         )}
         <div>

@@ -76,7 +76,9 @@ export const SpanPayloadQuery = graphql(`
           inputTokens
           outputTokens
           totalTokens
+          tokensEstimated
           cost
+          costSource
           input
           output
           attributes
