@@ -21,6 +21,7 @@ from access.login_guard import LoginGuard
 from access.project_limits import ProjectLimitsResolver
 from access.tokens import token_codec
 from agenttrace import __version__, health
+from agenttrace.analytics_process import analytics_worker
 from agenttrace.dashboard import mount_dashboard
 from agenttrace.http_errors import install_error_handlers
 from agenttrace.http_hardening import install_http_hardening, own_body_limits
@@ -37,6 +38,7 @@ from rest.traces import router as traces_router
 from storage.database import wait_for_database
 from storage.migrate import upgrade_async
 from storage.projects import ALL_SCOPES, count_projects, create_project
+from workers.retention import run_retention_forever
 from workers.storage_worker import StorageWorker
 
 log = structlog.get_logger(__name__)
@@ -63,6 +65,18 @@ def storage_worker(runtime: Runtime) -> StorageWorker:
         cache=runtime.cache,
         batch_max_messages=settings.worker_batch_max_messages,
         batch_max_wait_ms=settings.worker_batch_max_wait_ms,
+    )
+
+
+async def retention_job(runtime: Runtime, stopping: asyncio.Event) -> None:
+    """Deletes traces past their retention every AGENTTRACE_RETENTION_INTERVAL_S."""
+    settings = runtime.settings
+    await run_retention_forever(
+        runtime.engine,
+        settings.retention_days,
+        settings.retention_interval_s,
+        stopping,
+        cache=runtime.cache,
     )
 
 
@@ -145,12 +159,26 @@ def build_app(settings: Settings, database_url: str, roles: Roles) -> FastAPI:
                 if roles.worker
                 else None
             )
+            analytics_task = (
+                asyncio.create_task(analytics_worker(runtime).run(stopping), name="analytics")
+                if roles.worker
+                else None
+            )
+            retention_task = (
+                asyncio.create_task(retention_job(runtime, stopping), name="retention")
+                if roles.worker
+                else None
+            )
             try:
                 yield
             finally:
                 stopping.set()
                 if worker_task is not None:
                     await worker_task
+                if analytics_task is not None:
+                    await analytics_task
+                if retention_task is not None:
+                    await retention_task
 
     app = FastAPI(title="AgentTrace", version=__version__, lifespan=lifespan)
     install_error_handlers(app, settings)
@@ -190,4 +218,7 @@ async def run_worker(settings: Settings, database_url: str) -> None:
             file=sys.stderr,
             flush=True,
         )
+        retention = asyncio.create_task(retention_job(runtime, stopping), name="retention")
         await storage_worker(runtime).run(stopping)
+        stopping.set()
+        await retention

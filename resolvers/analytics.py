@@ -13,6 +13,11 @@ Two families of measures, each read from its own table:
 An optional span filter narrows the selected spans (those starting in the range); the
 trace measures then count the traces, started in the range, that hold a selected span.
 Each function runs one statement.
+
+Long unfiltered ranges read the per-minute and hourly rollups instead, for their whole minutes
+(resolvers/analytics_rollups.py: one more small statement asks whether the project's
+rollups are complete): the same counts and sums, and percentiles within the latency
+histograms' stated error.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agenttrace.errors import InvalidArgument
+from resolvers import analytics_rollups
 from resolvers.filters import Conditions, TimeRange, Where, span_where
 from resolvers.reading import reading
 from resolvers.records import SPAN_COLUMNS, SpanData
@@ -268,6 +274,11 @@ async def time_series(engine: AsyncEngine, scope: Scope, bucket: TimeBucket) -> 
     included with zero counts and null percentiles. The first and last buckets count only
     what falls inside the range. Raises InvalidArgument past MAX_BUCKETS."""
     starts = bucket_starts(scope.start, scope.end, bucket)
+    split = await analytics_rollups.rollup_split(engine, scope)
+    if split is not None:
+        return await analytics_rollups.time_series(
+            engine, scope, split, starts, _INTERVAL_SQL[bucket], _STEPS[bucket]
+        )
     spans, traces = scope.wheres()
     step = _INTERVAL_SQL[bucket]
     params = spans.params | {"first": starts[0], "last": starts[-1]}
@@ -288,6 +299,9 @@ async def time_series(engine: AsyncEngine, scope: Scope, bucket: TimeBucket) -> 
 
 async def totals(engine: AsyncEngine, scope: Scope) -> Measures:
     """The same measures as a bucket, over the whole range."""
+    split = await analytics_rollups.rollup_split(engine, scope)
+    if split is not None:
+        return await analytics_rollups.totals(engine, scope, split)
     spans, traces = scope.wheres()
     sql = (
         f"SELECT {_MEASURE_COLUMNS} FROM ({_trace_family(traces, None)}) tf"
@@ -302,6 +316,10 @@ async def groups(engine: AsyncEngine, scope: Scope, by: GroupBy, limit: int) -> 
     ``limit`` (1 to MAX_LIMIT) groups. Spans without a model are left out of MODEL
     groups. Latency percentiles are of span durations, finished spans only."""
     check_limit(limit)
+    if analytics_rollups.groups_from_rollups(by):
+        split = await analytics_rollups.rollup_split(engine, scope)
+        if split is not None:
+            return await analytics_rollups.groups(engine, scope, split, by, limit)
     where, _ = scope.wheres()
     key = _GROUP_KEYS[by]
     if by is GroupBy.MODEL:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agenttrace.errors import InvalidArgument
 from resolvers.records import TRACE_COLUMNS, TraceData, TraceKey
+from storage.rollups import forget_traces
 
 MAX_TAG_CHARS = 200
 MAX_TAGS_PER_CHANGE = 100
@@ -82,12 +83,15 @@ async def tag_trace(
 
 async def delete_traces(engine: AsyncEngine, keys: Sequence[TraceKey]) -> int:
     """Deletes the traces, their spans and (by foreign key cascade) their annotations in
-    one transaction; returns how many traces there were. Raises InvalidArgument for too
+    one transaction, marking their minutes for the analytics rollups to recompute; returns how many traces there were. Raises InvalidArgument for too
     many keys."""
     if len(keys) > MAX_TRACES_PER_DELETE:
         raise InvalidArgument(f"at most {MAX_TRACES_PER_DELETE} traces per call")
     params = {"p": [k[0] for k in keys], "t": [k[1] for k in keys]}
     async with engine.begin() as conn:
+        # The analytics rollups must lose these traces too: their minutes are marked for
+        # a recompute in this transaction, before the spans that say which minutes go.
+        await forget_traces(conn, list(keys))
         # Rows are locked as the storage worker locks them (spans, then traces, each in
         # key order), so a delete racing an upsert of the same trace cannot deadlock.
         await conn.execute(
