@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
-from tests.processes import wait_until
+from tests.processes import Process, free_port, wait_until
 from tests.secrets_registry import remember_secret
 
 API_KEY = re.compile(r"\bat_[A-Za-z0-9_-]{20,}")
@@ -75,6 +78,45 @@ class Api:
             cursor = page["next_cursor"]
             if cursor is None:
                 return ids
+
+
+@dataclass
+class Served:
+    api: Api
+    process: Process
+    data_dir: Path
+
+
+@contextmanager
+def served(
+    data_dir: Path, env: dict[str, str] | None = None, name: str = "serve"
+) -> Iterator[Served]:
+    """``agenttrace serve`` on a fresh ``data_dir`` with only ``env``'s AGENTTRACE_
+    settings (the test process's own are cleared), its log in ``<name>.log`` beside the
+    data dir; the API key its first start prints. Stopped at the end, where it must exit
+    with 0 (a clean shutdown)."""
+    port = free_port()
+    for key in [k for k in os.environ if k.startswith("AGENTTRACE_")]:
+        os.environ.pop(key)
+    process = Process(
+        ["serve", "--port", str(port), "--data-dir", str(data_dir)],
+        env or {},
+        data_dir.parent / f"{name}.log",
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        process.wait_healthy(base_url, timeout_s=120)
+        wait_until(lambda: API_KEY.search(process.output()) is not None, 10, process.output)
+        match = API_KEY.search(process.output())
+        assert match is not None
+        api = Api(base_url, match.group(0))
+        yield Served(api, process, data_dir)
+        api.http.close()
+    except BaseException:
+        process.stop()
+        raise
+    exit_code = process.stop()
+    assert exit_code == 0, process.output()[-3000:]
 
 
 def by_name(trace: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -5,7 +5,6 @@ match before anything is stored."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,9 +12,8 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.e2e.helpers import API_KEY, Api
+from tests.e2e.helpers import Api, served
 from tests.payloads import native_batch, new_span_id, new_trace_id
-from tests.processes import Process, free_port, wait_until
 
 EMAIL = "ada.lovelace@example.com"
 OPENAI_KEY = "sk-proj-Zx81mQw2Lp9Rt6Yv3Nb7Kc5Hd4Jf0Gs"
@@ -24,26 +22,8 @@ CARD = "4111 1111 1111 1111"
 
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    data_dir = tmp_path_factory.mktemp("costs-serve")
-    port = free_port()
-    for key in [k for k in os.environ if k.startswith("AGENTTRACE_")]:
-        os.environ.pop(key)
-    process = Process(
-        ["serve", "--port", str(port), "--data-dir", str(data_dir)],
-        {},
-        data_dir.parent / "costs-serve.log",
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        process.wait_healthy(base_url, timeout_s=120)
-        wait_until(lambda: API_KEY.search(process.output()) is not None, 10, process.output)
-        match = API_KEY.search(process.output())
-        assert match is not None
-        api = Api(base_url, match.group(0))
-        yield api
-        api.http.close()
-    finally:
-        assert process.stop() == 0, process.output()[-3000:]
+    with served(tmp_path_factory.mktemp("costs-serve"), name="costs-serve") as server:
+        yield server.api
 
 
 def _graphql(api: Api, query: str, **variables: Any) -> dict[str, Any]:

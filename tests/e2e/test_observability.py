@@ -5,50 +5,25 @@ the worker's log line for a span names the ingest request (its X-Request-Id) it 
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.helpers import API_KEY, Api, subscribed
+from tests.e2e.helpers import Api, Served, subscribed
+from tests.e2e.helpers import served as serve_on
 from tests.payloads import agent_trace_spans, native_batch, new_trace_id
-from tests.processes import Process, free_port, wait_until
-
-
-@dataclass
-class Served:
-    api: Api
-    process: Process
+from tests.processes import wait_until
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    data_dir = tmp_path_factory.mktemp("observed")
-    port = free_port()
-    for key in [k for k in os.environ if k.startswith("AGENTTRACE_")]:
-        os.environ.pop(key)
-    process = Process(
-        ["serve", "--port", str(port), "--data-dir", str(data_dir)],
-        {},
-        data_dir.parent / "observed-serve.log",
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        process.wait_healthy(base_url, timeout_s=120)
-        wait_until(lambda: API_KEY.search(process.output()) is not None, 10, process.output)
-        match = API_KEY.search(process.output())
-        assert match is not None
-        api = Api(base_url, match.group(0))
-        yield Served(api, process)
-        api.http.close()
-    finally:
-        process.stop()
+    with serve_on(tmp_path_factory.mktemp("observed"), name="observed-serve") as server:
+        yield server
 
 
 def scrape(api: Api) -> dict[str, float]:

@@ -5,7 +5,6 @@ analytics query answers from the rollups."""
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,9 +13,9 @@ import orjson
 import pytest
 
 from storage.rollups import RELATIVE_ERROR, bucket_value, latency_bucket
-from tests.e2e.helpers import API_KEY, Api
+from tests.e2e.helpers import Api, served
 from tests.payloads import native_batch, new_span_id, new_trace_id
-from tests.processes import Process, free_port, wait_until
+from tests.processes import wait_until
 
 HOUR_NS = 3600 * 10**9
 DURATION_MS = 100.0
@@ -26,25 +25,9 @@ TRACES = 40
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     data_dir = tmp_path_factory.mktemp("rollups-serve-data")
-    port = free_port()
-    for key in [k for k in os.environ if k.startswith("AGENTTRACE_")]:
-        os.environ.pop(key)
-    process = Process(
-        ["serve", "--port", str(port), "--data-dir", str(data_dir)],
-        {"AGENTTRACE_ANALYTICS_FLUSH_INTERVAL_S": "0.5"},
-        data_dir.parent / "rollups-serve.log",
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        process.wait_healthy(base_url, timeout_s=120)
-        wait_until(lambda: API_KEY.search(process.output()) is not None, 10, process.output)
-        match = API_KEY.search(process.output())
-        assert match is not None
-        api = Api(base_url, match.group(0))
-        yield api
-        api.http.close()
-    finally:
-        assert process.stop() == 0, process.output()[-3000:]
+    env = {"AGENTTRACE_ANALYTICS_FLUSH_INTERVAL_S": "0.5"}
+    with served(data_dir, env, name="rollups-serve") as server:
+        yield server.api
 
 
 ANALYTICS = """
