@@ -219,6 +219,8 @@ async def run_worker(settings: Settings, database_url: str) -> None:
             flush=True,
         )
         retention = asyncio.create_task(retention_job(runtime, stopping), name="retention")
-        await storage_worker(runtime).run(stopping)
-        stopping.set()
-        await retention
+        try:
+            await storage_worker(runtime).run(stopping)
+        finally:
+            stopping.set()  # the storage worker's end (a signal or an error) ends the job too
+            await retention
