@@ -38,7 +38,6 @@ import re
 import shlex
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -49,6 +48,7 @@ import aiohttp
 import orjson
 
 from bench.live import embedded, percentile
+from bench.processes import log_directory
 from bench.report import markdown_table, write_section
 from bench.workload import GeneratedTrace, Workload, native_batch
 
@@ -457,13 +457,8 @@ async def _main(args: argparse.Namespace, options: Options, log_dir: Path) -> No
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     options = options_of(args)
-    if args.log_dir:
-        log_dir = Path(args.log_dir)
-        log_dir.mkdir(parents=True, exist_ok=True)
+    with log_directory(args.log_dir, "dashboard") as log_dir:
         asyncio.run(_main(args, options, log_dir))
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-dashboard-logs-") as temporary:
-        asyncio.run(_main(args, options, Path(temporary)))
 
 
 if __name__ == "__main__":

@@ -41,7 +41,6 @@ import math
 import os
 import shlex
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -56,7 +55,7 @@ from fastapi import FastAPI, Request, Response
 from agenttrace.settings import Settings
 from bench.live import busy_share, cpu_times, percentile, run_cli
 from bench.plots import throughput_plot
-from bench.processes import BenchProcess, child_env, free_port
+from bench.processes import BenchProcess, child_env, free_port, log_directory
 from bench.report import kafka_version, markdown_table, write_section
 from bench.workload import Workload, native_bytes, otlp_bytes
 from devservices import DevServices
@@ -974,13 +973,8 @@ def main(argv: list[str] | None = None) -> None:
         serve_noop(args.port)
         return
     options = options_of(args)
-    if args.log_dir:
-        log_dir = Path(args.log_dir)
-        log_dir.mkdir(parents=True, exist_ok=True)
+    with log_directory(args.log_dir, "ingest") as log_dir:
         asyncio.run(_main(args, options, log_dir))
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-ingest-logs-") as temporary:
-        asyncio.run(_main(args, options, Path(temporary)))
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from agenttrace.settings import Settings
 from bench.plots import latency_cdf_plot
-from bench.processes import BenchProcess, child_env, free_port
+from bench.processes import BenchProcess, child_env, free_port, log_directory
 from bench.report import kafka_version, markdown_table, write_section
 from bench.workload import Workload, native_bytes
 from devservices import DevServices
@@ -850,13 +850,8 @@ async def _main(args: argparse.Namespace, options: Options, log_dir: Path) -> No
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     options = options_of(args)
-    if args.log_dir:
-        log_dir = Path(args.log_dir)
-        log_dir.mkdir(parents=True, exist_ok=True)
+    with log_directory(args.log_dir, "live") as log_dir:
         asyncio.run(_main(args, options, log_dir))
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-live-logs-") as temporary:
-        asyncio.run(_main(args, options, Path(temporary)))
 
 
 if __name__ == "__main__":

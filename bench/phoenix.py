@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import shlex
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AsyncExitStack
@@ -61,6 +60,7 @@ from bench.phoenix_servers import (
     phoenix_installed,
     phoenix_versions,
 )
+from bench.processes import log_directory
 from bench.report import markdown_table, write_section
 from bench.workload import GeneratedTrace, Workload, otlp_bytes
 
@@ -421,13 +421,8 @@ async def _main(args: argparse.Namespace, options: Options, log_dir: Path) -> No
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     options = options_of(args)
-    if args.log_dir:
-        log_dir = Path(args.log_dir)
-        log_dir.mkdir(parents=True, exist_ok=True)
+    with log_directory(args.log_dir, "phoenix") as log_dir:
         asyncio.run(_main(args, options, log_dir))
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-phoenix-logs-") as temporary:
-        asyncio.run(_main(args, options, Path(temporary)))
 
 
 if __name__ == "__main__":

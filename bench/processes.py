@@ -10,7 +10,10 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -25,6 +28,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def log_directory(given: str | None, bench: str) -> Iterator[Path]:
+    """Where a bench's processes write their logs: ``given`` (``--log-dir``, created if
+    missing, kept), or a temporary directory deleted at the end."""
+    if given:
+        path = Path(given)
+        path.mkdir(parents=True, exist_ok=True)
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix=f"bench-{bench}-logs-") as temporary:
+        yield Path(temporary)
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:

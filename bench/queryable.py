@@ -33,7 +33,6 @@ import math
 import os
 import shlex
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +54,7 @@ from bench.live import (
     embedded,
     redis_version,
 )
+from bench.processes import log_directory
 from bench.report import kafka_version, markdown_table, write_section
 from bench.workload import GeneratedTrace, Workload, otlp_bytes
 from devservices import DevServices
@@ -531,13 +531,8 @@ async def _main(args: argparse.Namespace, options: Options, log_dir: Path) -> No
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     options = options_of(args)
-    if args.log_dir:
-        log_dir = Path(args.log_dir)
-        log_dir.mkdir(parents=True, exist_ok=True)
+    with log_directory(args.log_dir, "queryable") as log_dir:
         asyncio.run(_main(args, options, log_dir))
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-queryable-logs-") as temporary:
-        asyncio.run(_main(args, options, Path(temporary)))
 
 
 if __name__ == "__main__":

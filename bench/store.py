@@ -38,7 +38,6 @@ import math
 import os
 import shlex
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field, replace
@@ -52,7 +51,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from agenttrace.settings import Settings
 from bench.live import run_cli
-from bench.processes import BenchProcess, child_env
+from bench.processes import BenchProcess, child_env, log_directory
 from bench.report import kafka_version, markdown_table, postgres_version, write_section
 from bench.workload import Workload, span_records
 from devservices import DevServices
@@ -729,13 +728,8 @@ async def _main(args: argparse.Namespace, options: Options, log_dir: Path) -> No
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     options = options_of(args)
-    if args.log_dir:
-        log_dir = Path(args.log_dir)
-        log_dir.mkdir(parents=True, exist_ok=True)
+    with log_directory(args.log_dir, "store") as log_dir:
         asyncio.run(_main(args, options, log_dir))
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-store-logs-") as temporary:
-        asyncio.run(_main(args, options, Path(temporary)))
 
 
 if __name__ == "__main__":
